@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from mcu.models import Municipality, Region
+
+admin.site.site_header = "MCU Desk — администрирование"
+admin.site.site_title = "MCU Desk"
+admin.site.index_title = "Администрирование МЦУ"
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "code", "cur_name")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("short_name", "slug", "region", "timezone")
+    list_filter = ("region",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Municipality]:
+        queryset = super().get_queryset(request)
+        ids: frozenset[int] | None = getattr(request, "accessible_municipality_ids", frozenset())
+        return queryset if ids is None else queryset.filter(pk__in=ids)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)

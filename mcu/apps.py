@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from mcu.seeding import SeedLog
+
+
+class McuConfig(AppConfig):
+    name = "mcu"
+    verbose_name = _("МЦУ: муниципальные образования")
+
+    def ready(self) -> None:
+        from mcu import checks  # noqa: F401 - registers the tenancy checks
+
+    def seed(self, *, log: SeedLog) -> None:
+        from mcu.services import regions_and_municipalities_seed
+
+        regions_and_municipalities_seed(log=log)

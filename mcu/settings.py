@@ -1,0 +1,237 @@
+"""Settings of MCU Desk, read from the environment through one typed schema.
+
+Laptop default (nothing set): SQLite in ``var/`` and Celery's server-less ``filesystem://``
+broker. Production: ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL``, ``SECRET_KEY`` and
+``ALLOWED_HOSTS`` — a missing secret fails at boot when ``DEBUG`` is off.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env(
+    DEBUG=(bool, False),
+    SECRET_KEY=(str, ""),
+    ALLOWED_HOSTS=(list, []),
+    CSRF_TRUSTED_ORIGINS=(list, []),
+    DATABASE_URL=(str, ""),
+    DB_CONN_MAX_AGE=(int, 60),
+    REDIS_URL=(str, ""),
+    CELERY_BROKER_URL=(str, ""),
+    EMAIL_URL=(str, ""),
+    DEFAULT_FROM_EMAIL=(str, "МЦУ <mcu@localhost>"),
+    VAR_DIR=(str, str(BASE_DIR / "var")),
+    SECURE_SSL_REDIRECT=(bool, True),
+    SECURE_HSTS_SECONDS=(int, 31_536_000),
+    USE_X_FORWARDED_PROTO=(bool, True),
+    LOG_LEVEL=(str, "INFO"),
+)
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG: bool = env("DEBUG")
+VAR_DIR = Path(env("VAR_DIR"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+_secret_key: str = env("SECRET_KEY")
+if not _secret_key:
+    if not DEBUG:
+        raise environ.ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    _secret_key = "django-insecure-laptop-only-" + "x" * 40  # noqa: S105 - DEBUG only
+SECRET_KEY = _secret_key
+
+ALLOWED_HOSTS: list[str] = env("ALLOWED_HOSTS") or (["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS: list[str] = env("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
+    # Project apps, in dependency order: each may import only those above it. `seed` and
+    # `seed_demo` call the apps' seeders in this order too.
+    "mcu",
+    "roles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "mcu.middleware.MunicipalityScopeMiddleware",
+    # Axes last, as its documentation requires.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "mcu.urls"
+WSGI_APPLICATION = "mcu.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "mcu.context_processors.municipality",
+                "roles.context_processors.actor",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# Connections are kept (FACTS.md: per-request connections cost 2.5x on the API).
+_database_url: str = env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+_db: dict[str, Any] = env.db_url_config(_database_url)
+_db["CONN_MAX_AGE"] = env("DB_CONN_MAX_AGE")
+_db["CONN_HEALTH_CHECKS"] = True
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # FACTS.md: a web server and a worker writing one SQLite file at once fail with "database is
+    # locked" unless WAL + IMMEDIATE transactions + a timeout are set (and no busy_timeout).
+    _db["CONN_MAX_AGE"] = 0
+    _db["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "roles.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "picker"
+LOGOUT_REDIRECT_URL = "login"
+
+# FACTS.md: axes' default locks a whole office behind one NAT by IP after 3 failures, forever.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# --- Internationalisation and time ----------------------------------------------------------
+# Stored in UTC; every municipality's local time is applied at the edges (pages, reports).
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start otherwise
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- E-mail -----------------------------------------------------------------------------------
+_email_url: str = env("EMAIL_URL")
+if _email_url:
+    vars().update(env.email_url_config(_email_url))  # EMAIL_BACKEND, EMAIL_HOST, … from one URL
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL")
+
+# --- Celery -----------------------------------------------------------------------------------
+REDIS_URL: str = env("REDIS_URL")
+CELERY_BROKER_URL: str = env("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The laptop broker needs no server: messages are files in var/celery (FACTS.md).
+    _celery_dir = VAR_DIR / "celery" / "queue"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_celery_dir),
+        "data_folder_out": str(_celery_dir),
+        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        # kombu otherwise writes its broadcast exchange files into the working directory.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
+        "store_processed": False,
+        "polling_interval": 0.1,
+    }
+    _celery_dir.mkdir(parents=True, exist_ok=True)
+    for _folder in ("processed", "control"):
+        (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+
+# --- Security (production) --------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT")
+    SECURE_HSTS_SECONDS = env("SECURE_HSTS_SECONDS")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if env("USE_X_FORWARDED_PROTO"):
+        # gunicorn sits behind a TLS-terminating proxy that sets this header.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+MCU_ACCESSIBLE_MUNICIPALITIES = "roles.selectors.municipality_ids_for_user"

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from mcu import views as mcu_views
+from roles import views as roles_views
+
+# Every page of one municipality lives under /m/<slug>/; the scope middleware reads the slug.
+municipality_patterns = [
+    path("", mcu_views.home, name="home"),
+    path("roster/", roles_views.roster, name="roster"),
+]
+
+urlpatterns = [
+    path("", mcu_views.picker, name="picker"),
+    path("m/<slug:municipality_slug>/", include(municipality_patterns)),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,109 @@
+"""Reads about people and roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from mcu.models import Municipality
+from mcu.tenancy import dangerously_unscoped
+from roles.models import RegionMembership, Role, RoleAssignment, User
+from roles.permissions import MATRIX, NO_CAPABILITIES, ActorCapabilities, Capability
+
+
+def _active_on(day: date) -> Q:
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (
+        Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+    )
+
+
+def municipality_ids_for_user(user: User | AnonymousUser) -> frozenset[int] | None:
+    """Municipalities the user may enter; ``None`` means all (a superuser).
+
+    Called by the scope middleware before any scope exists, so it reads the user's *own*
+    memberships across tenants through the escape hatch. Assignments are judged by today's UTC
+    date: a day's difference at the edge of a term does not open another tenant's data.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return None
+    today = timezone.now().date()
+    with dangerously_unscoped(reason="resolve the signed-in user's own memberships"):
+        own = set(
+            RoleAssignment.objects.filter(_active_on(today), user_id=user.pk).values_list(
+                "municipality_id", flat=True
+            )
+        )
+    regional = Municipality.objects.filter(
+        region__memberships__in=RegionMembership.objects.filter(_active_on(today), user_id=user.pk)
+    ).values_list("id", flat=True)
+    return frozenset(own | set(regional))
+
+
+def actor_capabilities(*, user: User | AnonymousUser, municipality: Municipality) -> ActorCapabilities:
+    """The user's capabilities in this municipality today (its local date)."""
+    if not user.is_authenticated or not user.is_active:
+        return NO_CAPABILITIES
+    if user.is_superuser:
+        return ActorCapabilities(frozenset(), frozenset(), is_superuser=True)
+    today = municipality.local_time().date()
+    rows: list[tuple[str, int | None, str]] = list(
+        RoleAssignment.objects.filter(
+            _active_on(today), municipality=municipality, user_id=user.pk
+        ).values_list("role", "sector_id", "channel")
+    )
+    if RegionMembership.objects.filter(
+        _active_on(today), user_id=user.pk, region_id=municipality.region_id
+    ).exists():
+        rows.append((Role.REGIONAL_ANALYST.value, None, ""))
+    return ActorCapabilities.from_assignments(rows)
+
+
+@dataclass(frozen=True)
+class Roster:
+    current: list[RoleAssignment]
+    history: list[RoleAssignment]
+
+
+def roster_for_municipality(*, municipality: Municipality, on: date | None = None) -> Roster:
+    """The «Состав МЦУ» on a date (default: today local), laid out in the act's order."""
+    day = on or municipality.local_time().date()
+    base: QuerySet[RoleAssignment] = RoleAssignment.objects.filter(
+        municipality=municipality
+    ).select_related("user", "sector", "org_unit")
+    role_order = {role.value: index for index, role in enumerate(Role)}
+
+    def sort_key(row: RoleAssignment) -> tuple[int, int, int, int]:
+        return (
+            row.source == RoleAssignment.Source.DEMO,
+            role_order.get(row.role, 99),
+            row.sector.order if row.sector else -1,
+            row.pk,
+        )
+
+    current = sorted(base.filter(_active_on(day)), key=sort_key)
+    history = list(base.exclude(_active_on(day)).order_by("-valid_to", "-pk"))
+    return Roster(current=current, history=history)
+
+
+def municipality_ids_with_capability(
+    *, user: User | AnonymousUser, capability: Capability
+) -> frozenset[int] | None:
+    """Municipalities where the user holds a role granting ``capability``; ``None``: all."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return None
+    roles = [role.value for role, caps in MATRIX.items() if capability in caps]
+    today = timezone.now().date()
+    with dangerously_unscoped(reason="resolve the signed-in user's own administrative roles"):
+        return frozenset(
+            RoleAssignment.objects.filter(_active_on(today), user_id=user.pk, role__in=roles)
+            .values_list("municipality_id", flat=True)
+            .distinct()
+        )

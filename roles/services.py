@@ -1,0 +1,245 @@
+"""Writes about people and roles: seeding the acts' rosters, demo accounts, roster changes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from mcu.models import Municipality, Region
+from mcu.seeding import SeedLog, seed_upsert
+from mcu.tenancy import WrongMunicipality, municipality_scope
+from roles.models import OrgUnit, RegionMembership, Role, RoleAssignment, Sector, User
+from roles.seed_data import ROSTERS
+from roles.seed_data.types import RosterSeed, RoleSeed
+
+DEMO_PASSWORD = "mcu-demo"  # noqa: S105 - documented demo password, laptop/demo only
+ADMIN_GROUP = "Администраторы МЦУ"
+# What a municipal administrator manages in the admin: the roster and its reference data.
+ADMIN_GROUP_PERMISSIONS = (
+    ("roles", "orgunit", ("view", "add", "change")),
+    ("roles", "sector", ("view", "add", "change")),
+    ("roles", "roleassignment", ("view", "add", "change")),
+    ("roles", "user", ("view",)),
+    ("mcu", "municipality", ("view",)),
+)
+
+
+class RosterError(ValueError):
+    """A roster change that the rules do not allow; the message says why, in Russian."""
+
+
+def _user_upsert(*, username: str, full_name: str, position: str, log: SeedLog) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, full_name=full_name, position=position)
+        user.set_unusable_password()  # a chair of the act; the administrator gives it a login
+        user.save()
+        log.record("roles.User", created=True)
+        return user
+    changed = [f for f, v in (("full_name", full_name), ("position", position)) if getattr(user, f) != v]
+    if changed:
+        user.full_name, user.position = full_name, position
+        user.save(update_fields=changed)
+        log.record("roles.User", created=False, changed=True)
+    return user
+
+
+def _role_seed_key(row: RoleSeed, taken: set[str]) -> str:
+    """A key that survives edits of wording: what the row *is*, not where it stands."""
+    base = ":".join(
+        ["act", row.role, row.person or "group", row.sector or "", row.channel or "", row.org_unit or ""]
+    )
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}:{n}"
+    taken.add(key)
+    return key
+
+
+def roster_seed(*, roster: RosterSeed, log: SeedLog) -> None:
+    """Create or update one municipality's sectors, units, chairs and roles from its act."""
+    municipality = Municipality.objects.get(slug=roster.slug)
+    with municipality_scope(municipality.pk):
+        sectors = {
+            seed.code: seed_upsert(
+                Sector,
+                lookup={"municipality": municipality, "code": seed.code},
+                values={
+                    "name": seed.name,
+                    "description": seed.description,
+                    "topic_codes": list(seed.topic_codes),
+                    "act_clause": seed.act_clause,
+                    "order": index,
+                },
+                log=log,
+            )
+            for index, seed in enumerate(roster.sectors, start=1)
+        }
+        units: dict[str, OrgUnit] = {}
+        for seed in roster.org_units:  # the data lists a parent before its children
+            units[seed.code] = seed_upsert(
+                OrgUnit,
+                lookup={"municipality": municipality, "code": seed.code},
+                values={
+                    "name": seed.name,
+                    "kind": seed.kind,
+                    "parent": units[seed.parent] if seed.parent else None,
+                },
+                log=log,
+            )
+        people = {
+            person.key: _user_upsert(
+                username=f"{roster.slug}-{person.key}",
+                full_name=person.full_name,
+                position=person.position,
+                log=log,
+            )
+            for person in roster.persons
+        }
+        taken: set[str] = set()
+        for row in roster.roles:
+            seed_upsert(
+                RoleAssignment,
+                lookup={"municipality": municipality, "seed_key": _role_seed_key(row, taken)},
+                values={
+                    "user": people[row.person] if row.person else None,
+                    "role": row.role,
+                    "position_title": row.position_title,
+                    "sector": sectors[row.sector] if row.sector else None,
+                    "channel": row.channel or "",
+                    "org_unit": units[row.org_unit] if row.org_unit else None,
+                    "valid_from": roster.act_date,
+                    "source": RoleAssignment.Source.ACT,
+                    "act_clause": row.act_clause,
+                    "note": row.note,
+                },
+                log=log,
+            )
+
+
+@transaction.atomic
+def rosters_seed(*, log: SeedLog) -> None:
+    for roster in ROSTERS.values():
+        roster_seed(roster=roster, log=log)
+
+
+def _admin_group(*, log: SeedLog) -> Group:
+    group, created = Group.objects.get_or_create(name=ADMIN_GROUP)
+    log.record("auth.Group", created=created)
+    wanted = set()
+    for app_label, model, actions in ADMIN_GROUP_PERMISSIONS:
+        for action in actions:
+            wanted.add(
+                Permission.objects.get(
+                    content_type__app_label=app_label, codename=f"{action}_{model}"
+                )
+            )
+    if set(group.permissions.all()) != wanted:
+        group.permissions.set(wanted)
+        log.record("auth.Group", created=False, changed=True)
+    return group
+
+
+def _demo_user(*, username: str, full_name: str, log: SeedLog, staff: bool = False) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, full_name=full_name, position="Демо-учётная запись", is_staff=staff)
+        user.set_password(DEMO_PASSWORD)  # only on creation: a second run must change nothing
+        user.save()
+        log.record("roles.User", created=True)
+    return user
+
+
+def demo_username(municipality: Municipality, role: str) -> str:
+    return f"{municipality.slug}-{role.replace('_', '-')}"
+
+
+@transaction.atomic
+def demo_accounts_seed(*, log: SeedLog) -> None:
+    """``<slug>-<role>`` for every role a municipality's act gives, ``admin``, and ЦУР analysts.
+
+    A demo account gets the qualifiers (sector, channel, unit) of the act's first row of its role,
+    so ``lensky-sector-owner`` answers for the production block like the deputy it stands in for.
+    """
+    if not User.objects.filter(username="admin").exists():
+        User.objects.create_superuser(
+            username="admin", email="admin@localhost", password=DEMO_PASSWORD, full_name="Администратор платформы"
+        )
+        log.record("roles.User", created=True)
+    admin_group = _admin_group(log=log)
+    for municipality in Municipality.objects.order_by("slug"):
+        with municipality_scope(municipality.pk):
+            first_rows: dict[str, RoleAssignment] = {}
+            for row in RoleAssignment.objects.filter(source=RoleAssignment.Source.ACT).order_by("pk"):
+                first_rows.setdefault(row.role, row)
+            for role, row in first_rows.items():
+                label = Role(role).label
+                user = _demo_user(
+                    username=demo_username(municipality, role),
+                    full_name=f"Демо: {label} ({municipality.short_name})",
+                    staff=role == Role.TECH_ADMIN,
+                    log=log,
+                )
+                if role == Role.TECH_ADMIN and not user.groups.filter(pk=admin_group.pk).exists():
+                    user.groups.add(admin_group)
+                    log.record("roles.User", created=False, changed=True)
+                seed_upsert(
+                    RoleAssignment,
+                    lookup={"municipality": municipality, "seed_key": f"demo:{role}"},
+                    values={
+                        "user": user,
+                        "role": role,
+                        "position_title": row.position_title,
+                        "sector_id": row.sector_id,
+                        "channel": row.channel,
+                        "org_unit_id": row.org_unit_id,
+                        "source": RoleAssignment.Source.DEMO,
+                    },
+                    log=log,
+                )
+    for region in Region.objects.order_by("slug"):
+        analyst = _demo_user(
+            username=f"{region.slug}-analyst",
+            full_name=f"Демо: аналитик ЦУР ({region.name})",
+            log=log,
+        )
+        _, created = RegionMembership.objects.get_or_create(
+            user=analyst, region=region, role=Role.REGIONAL_ANALYST
+        )
+        log.record("roles.RegionMembership", created=created)
+
+
+@transaction.atomic
+def role_assignment_replace(
+    *, assignment: RoleAssignment, new_user: User, on: date, note: str = ""
+) -> RoleAssignment:
+    """Hand a chair to another person from ``on``: the old row ends the day before, a new one
+    starts — the roster keeps its history (Октябрьский Регламент §1.4)."""
+    if assignment.valid_to is not None and assignment.valid_to < on:
+        raise RosterError("Назначение уже завершено; замена невозможна.")
+    if assignment.valid_from is not None and on <= assignment.valid_from:
+        raise RosterError("Дата замены должна быть позже даты начала назначения.")
+    if assignment.user_id == new_user.pk:
+        raise RosterError("Эту роль уже исполняет выбранный сотрудник.")
+    locked = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
+    if locked.municipality_id != assignment.municipality_id:
+        raise WrongMunicipality("assignment moved between municipalities")
+    locked.valid_to = on - timedelta(days=1)
+    locked.save(update_fields=["valid_to"])
+    return RoleAssignment.objects.create(
+        municipality_id=locked.municipality_id,
+        user=new_user,
+        role=locked.role,
+        position_title=locked.position_title,
+        sector_id=locked.sector_id,
+        channel=locked.channel,
+        org_unit_id=locked.org_unit_id,
+        valid_from=on,
+        source=RoleAssignment.Source.ADMIN,
+        act_clause=locked.act_clause,
+        note=note,
+    )
+
