@@ -9,11 +9,11 @@ PYTHON := $(VENV)/bin/python
 PIP    := $(PYTHON) -m pip
 MANAGE := $(PYTHON) manage.py
 
-# Laptop default. With DEBUG=false the settings demand SECRET_KEY and ALLOWED_HOSTS;
-# production gets them from docker-compose, CI sets them explicitly for `check --deploy`.
-export DEBUG ?= true
-
 .PHONY: run test lint fmt clean
+
+# Laptop default for what loads mcu.settings (the server, mypy's Django plugin): with DEBUG off
+# the settings demand SECRET_KEY. Tests use mcu.settings_test, production-like, so not there.
+run lint fmt: export DEBUG ?= true
 
 $(PYTHON):
 	python3 -m venv $(VENV)

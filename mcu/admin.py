@@ -14,7 +14,7 @@ admin.site.index_title = "Администрирование МЦУ"
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RegionAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "cur_name")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -22,7 +22,7 @@ class RegionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MunicipalityAdmin(admin.ModelAdmin):
     list_display = ("short_name", "slug", "region", "timezone")
     list_filter = ("region",)
 

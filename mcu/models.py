@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import datetime
 from functools import cached_property
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -124,7 +124,7 @@ class TenantModel(models.Model):
         db_index=True,
     )
 
-    objects: ClassVar[TenantManager[Any]] = TenantManager()
+    objects = TenantManager()
 
     class Meta:
         abstract = True

@@ -109,7 +109,10 @@ MUNICIPALITIES: tuple[MunicipalitySeed, ...] = (
     ),
     MunicipalitySeed(
         slug="oktyabrsky",
-        name="Муниципальное образование Октябрьский район Ханты-Мансийского автономного округа – Югры",
+        name=(
+            "Муниципальное образование Октябрьский район "
+            "Ханты-Мансийского автономного округа – Югры"
+        ),
         short_name="Октябрьский район",
         region="yugra",
         timezone="Asia/Yekaterinburg",

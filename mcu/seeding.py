@@ -19,7 +19,7 @@ _M = TypeVar("_M", bound=Model)
 
 @dataclass
 class SeedLog:
-    """Counts what a seeding run created and changed, so a second run can prove it changed nothing."""
+    """What a seeding run created and changed, so a second run can show it changed nothing."""
 
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)

@@ -13,9 +13,7 @@ from mcu.models import Municipality
 def picker(request: HttpRequest) -> HttpResponse:
     """The municipalities the user belongs to; straight through when there is only one."""
     accessible: frozenset[int] | None = request.accessible_municipality_ids  # type: ignore[attr-defined]
-    municipalities = Municipality.objects.select_related("region").order_by(
-        "region__name", "short_name"
-    )
+    municipalities = Municipality.objects.select_related("region").order_by("short_name")
     if accessible is not None:
         municipalities = municipalities.filter(pk__in=accessible)
     rows = list(municipalities)
@@ -27,5 +25,3 @@ def picker(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest, municipality_slug: str) -> HttpResponse:
     # The middleware has resolved request.municipality and checked membership (or 404).
     return render(request, "mcu/home.html", {})
-
-

@@ -27,7 +27,11 @@ def admin_municipality_ids(request: HttpRequest) -> frozenset[int] | None:
     return ids
 
 
-class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+# The plain related filter lists every municipality; this one only those in the scoped rows.
+_MUNICIPALITY_FILTER = ("municipality", admin.RelatedOnlyFieldListFilter)
+
+
+class TenantAdmin(admin.ModelAdmin):
     """Rows, choices and permissions limited to the municipalities the user administers."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -73,21 +77,31 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 @admin.register(OrgUnit)
 class OrgUnitAdmin(TenantAdmin):
     list_display = ("name", "kind", "municipality", "is_active")
-    list_filter = ("municipality", "kind", "is_active")
+    list_filter = (_MUNICIPALITY_FILTER, "kind", "is_active")
     search_fields = ("name", "code")
 
 
 @admin.register(Sector)
 class SectorAdmin(TenantAdmin):
     list_display = ("name", "municipality", "order", "is_active")
-    list_filter = ("municipality", "is_active")
+    list_filter = (_MUNICIPALITY_FILTER, "is_active")
     search_fields = ("name", "code")
 
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(TenantAdmin):
-    list_display = ("role", "holder", "position_title", "sector", "channel", "municipality", "valid_from", "valid_to", "source")
-    list_filter = ("municipality", "role", "source")
+    list_display = (
+        "role",
+        "holder",
+        "position_title",
+        "sector",
+        "channel",
+        "municipality",
+        "valid_from",
+        "valid_to",
+        "source",
+    )
+    list_filter = (_MUNICIPALITY_FILTER, "role", "source")
     search_fields = ("position_title", "user__full_name", "user__username")
     list_select_related = ("user", "sector", "municipality")
     autocomplete_fields = ("user",)
@@ -101,7 +115,17 @@ class RoleAssignmentAdmin(TenantAdmin):
         # only be ended (valid_to) and annotated; the successor is a new row.
         if obj is None:
             return ("seed_key", "source")
-        return ("municipality", "user", "role", "sector", "channel", "org_unit", "valid_from", "seed_key", "source")
+        return (
+            "municipality",
+            "user",
+            "role",
+            "sector",
+            "channel",
+            "org_unit",
+            "valid_from",
+            "seed_key",
+            "source",
+        )
 
 
 @admin.register(User)
@@ -109,11 +133,20 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Сотрудник"), {"fields": ("full_name", "position", "email", "phone")}),
-        (_("Права"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            _("Права"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         (_("Даты"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "full_name", "position", "email", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "full_name", "position", "email", "password1", "password2"),
+            },
+        ),
     )
     list_display = ("username", "full_name", "position", "is_active", "is_staff")
     search_fields = ("username", "full_name", "position", "email")
@@ -127,15 +160,19 @@ class UserAdmin(DjangoUserAdmin):
             return queryset
         from mcu.tenancy import dangerously_unscoped
 
-        with dangerously_unscoped(reason="admin: people holding roles in the admin's municipalities"):
+        with dangerously_unscoped(
+            reason="admin: people holding roles in the admin's municipalities"
+        ):
             user_ids = set(
-                RoleAssignment.objects.filter(municipality_id__in=ids, user__isnull=False).values_list("user_id", flat=True)
+                RoleAssignment.objects.filter(
+                    municipality_id__in=ids, user__isnull=False
+                ).values_list("user_id", flat=True)
             )
         return queryset.filter(pk__in=user_ids)
 
 
 @admin.register(RegionMembership)
-class RegionMembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RegionMembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "region", "role", "valid_from", "valid_to")
     list_filter = ("region",)
 

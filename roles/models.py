@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -24,7 +24,10 @@ class Role(models.TextChoices):
     POS_OPERATOR = "pos_operator", _("Ответственный за работу в ПОС")
     IM_OPERATOR = "im_operator", _("Ответственный за работу в «Инцидент Менеджмент»")
     APPEALS_OFFICER = "appeals_officer", _("Ответственный за работу с обращениями граждан")
-    GOSPUBLIC_OFFICER = "gospublic_officer", _("Ответственный за информационную политику и госпаблики")
+    GOSPUBLIC_OFFICER = (
+        "gospublic_officer",
+        _("Ответственный за информационную политику и госпаблики"),
+    )
     SUPPORT_OFFICER = "support_officer", _("Ответственный за обеспечение деятельности МЦУ")
     TECH_ADMIN = "tech_admin", _("Администратор МЦУ (техническое обеспечение)")
     ECPUR_CURATOR = "ecpur_curator", _("Куратор ЕЦПУР")
@@ -147,6 +150,9 @@ class RoleAssignmentQuerySet(TenantQuerySet["RoleAssignment"]):
         )
 
 
+RoleAssignmentManager = TenantManager.from_queryset(RoleAssignmentQuerySet)
+
+
 class RoleAssignment(TenantModel):
     """Who holds which role, for which sector / channel / unit, from when to when.
 
@@ -204,7 +210,7 @@ class RoleAssignment(TenantModel):
     note = models.TextField(_("примечание"), blank=True)
     created_at = models.DateTimeField(_("создано"), auto_now_add=True)
 
-    objects: ClassVar[Any] = TenantManager.from_queryset(RoleAssignmentQuerySet)()
+    objects: ClassVar[RoleAssignmentManager] = RoleAssignmentManager()
 
     class Meta(TenantModel.Meta):
         verbose_name = _("назначение роли")
@@ -234,7 +240,10 @@ class RegionMembership(models.Model):
     """A regional ЦУР user (role ``regional_analyst``): read-only across the region."""
 
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="region_memberships", verbose_name=_("сотрудник")
+        User,
+        on_delete=models.CASCADE,
+        related_name="region_memberships",
+        verbose_name=_("сотрудник"),
     )
     region = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("регион")

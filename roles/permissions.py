@@ -241,9 +241,7 @@ class ActorCapabilities:
         """May the user do this anywhere in the municipality (for menus and page access)?"""
         return self.is_superuser or any(g.capability == capability for g in self.grants)
 
-    def can_on(
-        self, capability: Capability, *, sector_id: int | None, channel: str | None
-    ) -> bool:
+    def can_on(self, capability: Capability, *, sector_id: int | None, channel: str | None) -> bool:
         """May the user do this to one incident of this sector and channel?"""
         if self.is_superuser:
             return True

@@ -45,7 +45,9 @@ def municipality_ids_for_user(user: User | AnonymousUser) -> frozenset[int] | No
     return frozenset(own | set(regional))
 
 
-def actor_capabilities(*, user: User | AnonymousUser, municipality: Municipality) -> ActorCapabilities:
+def actor_capabilities(
+    *, user: User | AnonymousUser, municipality: Municipality
+) -> ActorCapabilities:
     """The user's capabilities in this municipality today (its local date)."""
     if not user.is_authenticated or not user.is_active:
         return NO_CAPABILITIES

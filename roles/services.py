@@ -12,7 +12,7 @@ from mcu.seeding import SeedLog, seed_upsert
 from mcu.tenancy import WrongMunicipality, municipality_scope
 from roles.models import OrgUnit, RegionMembership, Role, RoleAssignment, Sector, User
 from roles.seed_data import ROSTERS
-from roles.seed_data.types import RosterSeed, RoleSeed
+from roles.seed_data.types import RoleSeed, RosterSeed
 
 DEMO_PASSWORD = "mcu-demo"  # noqa: S105 - documented demo password, laptop/demo only
 ADMIN_GROUP = "Администраторы МЦУ"
@@ -38,7 +38,9 @@ def _user_upsert(*, username: str, full_name: str, position: str, log: SeedLog) 
         user.save()
         log.record("roles.User", created=True)
         return user
-    changed = [f for f, v in (("full_name", full_name), ("position", position)) if getattr(user, f) != v]
+    changed = [
+        f for f, v in (("full_name", full_name), ("position", position)) if getattr(user, f) != v
+    ]
     if changed:
         user.full_name, user.position = full_name, position
         user.save(update_fields=changed)
@@ -49,7 +51,14 @@ def _user_upsert(*, username: str, full_name: str, position: str, log: SeedLog) 
 def _role_seed_key(row: RoleSeed, taken: set[str]) -> str:
     """A key that survives edits of wording: what the row *is*, not where it stands."""
     base = ":".join(
-        ["act", row.role, row.person or "group", row.sector or "", row.channel or "", row.org_unit or ""]
+        [
+            "act",
+            row.role,
+            row.person or "group",
+            row.sector or "",
+            row.channel or "",
+            row.org_unit or "",
+        ]
     )
     key, n = base, 1
     while key in taken:
@@ -146,7 +155,9 @@ def _admin_group(*, log: SeedLog) -> Group:
 def _demo_user(*, username: str, full_name: str, log: SeedLog, staff: bool = False) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username, full_name=full_name, position="Демо-учётная запись", is_staff=staff)
+        user = User(
+            username=username, full_name=full_name, position="Демо-учётная запись", is_staff=staff
+        )
         user.set_password(DEMO_PASSWORD)  # only on creation: a second run must change nothing
         user.save()
         log.record("roles.User", created=True)
@@ -166,14 +177,19 @@ def demo_accounts_seed(*, log: SeedLog) -> None:
     """
     if not User.objects.filter(username="admin").exists():
         User.objects.create_superuser(
-            username="admin", email="admin@localhost", password=DEMO_PASSWORD, full_name="Администратор платформы"
+            username="admin",
+            email="admin@localhost",
+            password=DEMO_PASSWORD,
+            full_name="Администратор платформы",
         )
         log.record("roles.User", created=True)
     admin_group = _admin_group(log=log)
     for municipality in Municipality.objects.order_by("slug"):
         with municipality_scope(municipality.pk):
             first_rows: dict[str, RoleAssignment] = {}
-            for row in RoleAssignment.objects.filter(source=RoleAssignment.Source.ACT).order_by("pk"):
+            for row in RoleAssignment.objects.filter(source=RoleAssignment.Source.ACT).order_by(
+                "pk"
+            ):
                 first_rows.setdefault(row.role, row)
             for role, row in first_rows.items():
                 label = Role(role).label
@@ -242,4 +258,3 @@ def role_assignment_replace(
         act_clause=locked.act_clause,
         note=note,
     )
-

@@ -1,0 +1,147 @@
+"""Pages of the foundation, as a member, a member of another municipality, and a stranger."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from mcu.models import Municipality
+from mcu.urls import municipality_patterns
+from roles.models import RegionMembership, Role, User
+
+MUNICIPALITY_PAGES = [p.name for p in municipality_patterns]
+
+
+def _url(name: str, slug: str) -> str:
+    return reverse(name, kwargs={"municipality_slug": slug})
+
+
+@pytest.mark.parametrize("page", MUNICIPALITY_PAGES)
+def test_member_of_another_municipality_gets_404_on_every_page(
+    page, municipality, other_municipality, make_user, login
+):
+    client = login(make_user(Role.HEAD, other_municipality))
+    assert client.get(_url(page, other_municipality.slug)).status_code == 200
+    response = client.get(_url(page, municipality.slug))
+    assert response.status_code == 404
+    assert municipality.short_name.encode() not in response.content
+
+
+@pytest.mark.parametrize("page", MUNICIPALITY_PAGES)
+def test_unknown_municipality_is_the_same_404(page, municipality, make_user, login):
+    client = login(make_user(Role.HEAD, municipality))
+    assert client.get(_url(page, "atlantis")).status_code == 404
+
+
+@pytest.mark.parametrize("page", MUNICIPALITY_PAGES)
+def test_anonymous_is_sent_to_login(page, municipality, client):
+    response = client.get(_url(page, municipality.slug))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_expired_role_no_longer_opens_the_municipality(municipality, make_user, login):
+    user = make_user(Role.HEAD, municipality, valid_from="2024-01-01", valid_to="2024-12-31")
+    assert login(user).get(_url("home", municipality.slug)).status_code == 404
+
+
+def test_picker_lists_only_the_users_municipalities(seeded, make_user, login):
+    lensky = Municipality.objects.get(slug="lensky")
+    askiz = Municipality.objects.get(slug="askiz")
+    user = make_user(Role.HEAD, lensky)
+    make_user(Role.CURATOR, askiz, username="someone-else")
+    from mcu.tenancy import municipality_scope
+    from roles.models import RoleAssignment
+
+    with municipality_scope(askiz.pk):
+        RoleAssignment.objects.create(municipality=askiz, user=user, role=Role.CURATOR)
+    response = login(user).get(reverse("picker"))
+    assert response.status_code == 200
+    assert [m.slug for m in response.context["municipalities"]] == ["askiz", "lensky"]
+    body = response.content.decode()
+    assert "Ленский район" in body
+    assert "Аскизский район" in body
+    assert "Октябрьский район" not in body
+    assert "Ловозерский район" not in body
+
+
+def test_picker_goes_straight_to_the_only_municipality(municipality, make_user, login):
+    response = login(make_user(Role.HEAD, municipality)).get(reverse("picker"))
+    assert response.status_code == 302
+    assert response["Location"] == _url("home", municipality.slug)
+
+
+def test_regional_analyst_enters_every_municipality_of_the_region_only(seeded, login):
+    analyst = User.objects.create_user(username="analyst", password="x-Пароль-123")
+    region = Municipality.objects.get(slug="askiz").region  # Хакасия: Аскизский only
+    RegionMembership.objects.create(user=analyst, region=region, role=Role.REGIONAL_ANALYST)
+    client = login(analyst)
+    assert client.get(_url("roster", "askiz")).status_code == 200
+    assert client.get(_url("roster", "lensky")).status_code == 404
+
+
+def test_superuser_enters_any_municipality(seeded, login):
+    root = User.objects.create_superuser(username="root", password="x-Пароль-123", email="r@x.ru")
+    client = login(root)
+    for slug in ("lensky", "askiz", "sosnovoborsk", "lovozero", "oktyabrsky"):
+        assert client.get(_url("roster", slug)).status_code == 200
+
+
+def test_askiz_head_logs_in_with_the_demo_password_and_sees_the_roster(seeded, client):
+    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    response = client.post(
+        reverse("login"), {"username": "askiz-head", "password": "mcu-demo"}, follow=True
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == _url("home", "askiz")
+    body = client.get(_url("roster", "askiz")).content.decode()
+    for text in (
+        "Симаткин В.И.",
+        "Заместитель главы Администрации Аскизского района",
+        "Киргинекова Е.В.",
+        "Никифоров А.К.",
+        "Топоев Д.А.",
+        "Пакачаков А.С.",
+        "Куратор МЦУ",
+        "Руководитель МЦУ",
+    ):
+        assert text in body, text
+    assert "Октябрьский" not in body
+
+
+def test_wrong_password_is_refused_in_russian(seeded, client):
+    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    response = client.post(reverse("login"), {"username": "askiz-head", "password": "nope"})
+    assert response.status_code == 200
+    assert "правильные имя пользователя и пароль" in response.content.decode()
+
+
+def test_repeated_failures_lock_that_username_not_the_whole_office(seeded, client):
+    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "askiz-head", "password": "nope"})
+    locked = client.post(reverse("login"), {"username": "askiz-head", "password": "mcu-demo"})
+    assert "заблокирован" in locked.content.decode()
+    # A colleague behind the same office NAT still gets in.
+    ok = client.post(reverse("login"), {"username": "lensky-head", "password": "mcu-demo"})
+    assert ok.status_code == 302
+
+
+def test_roster_shows_history_of_a_replaced_person(municipality, make_user, login):
+    from datetime import date
+
+    from mcu.tenancy import municipality_scope
+    from roles.models import RoleAssignment
+    from roles.services import role_assignment_replace
+
+    viewer = make_user(Role.HEAD, municipality)
+    successor = User.objects.create_user(username="new-curator", full_name="Новиков Н.Н.")
+    with municipality_scope(municipality.pk):
+        curator_row = RoleAssignment.objects.get(role=Role.CURATOR, source="act")
+        role_assignment_replace(assignment=curator_row, new_user=successor, on=date(2026, 3, 1))
+    body = login(viewer).get(_url("roster", municipality.slug)).content.decode()
+    current, history = body.split("История изменений")
+    assert "Новиков Н.Н." in current
+    assert "Габдулисманов А.А." in history
+    assert "28.02.2026" in history
