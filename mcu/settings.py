@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     # `seed_demo` call the apps' seeders in this order too.
     "mcu",
     "roles",
+    "incidents",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from mcu.seeding import SeedLog
+
+
+class IncidentsConfig(AppConfig):
+    name = "incidents"
+    verbose_name = _("Инциденты")
+
+    def seed(self, *, log: SeedLog) -> None:
+        from incidents.services.seeding import incidents_reference_seed
+
+        incidents_reference_seed(log=log)

@@ -1,0 +1,580 @@
+"""Incidents: a citizen's message from intake to a published, approved answer — on record."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from incidents.deadlines import Unit
+from mcu.models import TenantModel
+from roles.models import Channel, OrgUnit, Sector
+
+
+class Topic(models.Model):
+    """The рубрикатор: two levels (topic → subtopic), shared by every municipality.
+
+    The codes follow the common ЦУР topics so that figures agree across the region; each
+    municipality maps topics to its own sector blocks through ``SectorTopic``.
+    """
+
+    code = models.SlugField(_("код"), max_length=64, unique=True)
+    name = models.CharField(_("название"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("тема"),
+    )
+    order = models.PositiveSmallIntegerField(_("порядок"), default=0)
+    is_active = models.BooleanField(_("действует"), default=True)
+
+    class Meta:
+        verbose_name = _("тема (рубрикатор)")
+        verbose_name_plural = _("рубрикатор")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} → {self.name}" if self.parent_id and self.parent else self.name
+
+    @property
+    def root_id(self) -> int:
+        return self.parent_id or self.pk
+
+
+class SectorTopic(TenantModel):
+    """Where a topic lands in one municipality: a sector block, or an executor unit where the
+    act creates no blocks (Аскизский, Ловозерский: structural units answer directly)."""
+
+    topic = models.ForeignKey(
+        Topic, on_delete=models.PROTECT, related_name="+", verbose_name=_("тема")
+    )
+    sector = models.ForeignKey(
+        Sector,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="topic_links",
+        verbose_name=_("отраслевой блок"),
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="topic_links",
+        verbose_name=_("исполнитель"),
+    )
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("тема → отраслевой блок")
+        verbose_name_plural = _("темы → отраслевые блоки")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "topic"], name="sectortopic_unique"),
+            models.CheckConstraint(
+                condition=Q(sector__isnull=False) | Q(org_unit__isnull=False),
+                name="sectortopic_has_target",
+            ),
+        ]
+
+
+class SlaPolicy(TenantModel):
+    """A term: per channel × fast-track (optionally × topic), for one stage of the work.
+
+    Defaults come from the acts (Октябрьский Регламент §2.5: 3 hours for social networks, 25
+    calendar days for ПОС, 10 for fast-track) and 59-ФЗ (30 days from registration).
+    """
+
+    class Stage(models.TextChoices):
+        ANSWER = "answer", _("Ответ заявителю")
+        AGREED_TO_OPERATOR = "agreed", _("Согласованный ответ — оператору канала")
+        REGISTRATION = "registration", _("Регистрация обращения")
+        FORWARDING = "forwarding", _("Переадресация по компетенции")
+
+    channel = models.CharField(_("канал"), max_length=16, choices=Channel.choices)
+    stage = models.CharField(_("этап"), max_length=16, choices=Stage.choices, default=Stage.ANSWER)
+    fast_track = models.BooleanField(_("фаст-трек"), default=False)
+    topic = models.ForeignKey(
+        Topic,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("тема (необязательно)"),
+    )
+    amount = models.PositiveIntegerField(_("срок"), validators=[MinValueValidator(1)])
+    unit = models.CharField(
+        _("единица"),
+        max_length=16,
+        choices=[
+            (Unit.HOURS.value, _("часы")),
+            (Unit.CALENDAR_DAYS.value, _("календарные дни")),
+            (Unit.WORKING_DAYS.value, _("рабочие дни")),
+        ],
+    )
+    warn_before = models.DurationField(_("предупредить за"), default=timedelta(hours=1))
+    # ГК РФ ст. 193: move a last day that is a day off to the next working day.
+    move_off_day = models.BooleanField(_("переносить с выходного на рабочий день"), default=False)
+    source = models.CharField(_("основание"), max_length=300, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("срок (SLA)")
+        verbose_name_plural = _("сроки (SLA)")
+        ordering = ["municipality", "channel", "stage", "fast_track"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "channel", "stage", "fast_track", "topic"],
+                name="slapolicy_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_channel_display()} / {self.get_stage_display()}: "
+            f"{self.amount} {self.get_unit_display()}"
+        )
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("Новое")
+    ASSIGNED = "assigned", _("Назначено")
+    IN_PROGRESS = "in_progress", _("В работе")
+    ON_APPROVAL = "on_approval", _("На согласовании")
+    APPROVED = "approved", _("Согласовано")
+    ANSWERED = "answered", _("Дан ответ")
+    CLOSED = "closed", _("Закрыто")
+    REOPENED = "reopened", _("Возобновлено")
+    POSTPONED = "postponed", _("Отложено")
+    REJECTED = "rejected", _("Не является инцидентом")
+    FORWARDED = "forwarded", _("Перенаправлено")
+    MERGED = "merged", _("Объединено с другим")
+
+
+# The deadline clock runs in these; it stops at `answered` (DESIGN §4).
+OPEN_STATUSES: tuple[str, ...] = (
+    Status.NEW,
+    Status.ASSIGNED,
+    Status.IN_PROGRESS,
+    Status.ON_APPROVAL,
+    Status.APPROVED,
+    Status.REOPENED,
+    Status.POSTPONED,
+)
+
+
+class Kind(models.TextChoices):
+    MESSAGE = "message", _("Сообщение")
+    APPEAL = "appeal", _("Обращение по 59-ФЗ")
+
+
+class Scope(models.TextChoices):
+    """Ленский, Положение п. 2.1: who must resolve it."""
+
+    MUNICIPAL = "municipal", _("Муниципальный инцидент")
+    REGIONAL = "regional", _("Региональный инцидент")
+
+
+class RejectReason(models.TextChoices):
+    NOT_AN_INCIDENT = "not_incident", _("Не является инцидентом")
+    SPAM = "spam", _("Спам, реклама")
+    OBSCENE = "obscene", _("Нецензурная брань, оскорбления, угрозы")
+    NO_SUBSTANCE = "no_substance", _("Нет сути обращения")
+    DUPLICATE = "duplicate", _("Дубликат")
+    CLOSED_PROFILE = "closed_profile", _("Закрытый профиль, ответ невозможен")
+    GRATITUDE = "gratitude", _("Благодарность, не требует ответа")
+
+
+class ForwardTarget(models.TextChoices):
+    CUR = "cur", _("ЦУР (региональный инцидент)")
+    COORDINATION_CENTER = "coordination_center", _("Координационный центр")
+    ECPUR = "ecpur", _("ЕЦПУР")
+    OTHER_AUTHORITY = "other_authority", _("Орган по компетенции (59-ФЗ ст. 8 ч. 3)")
+
+
+class Incident(TenantModel):
+    channel = models.CharField(_("канал"), max_length=16, choices=Channel.choices)
+    external_id = models.CharField(_("номер в канале"), max_length=200)
+    kind = models.CharField(_("вид"), max_length=16, choices=Kind.choices, default=Kind.MESSAGE)
+    scope = models.CharField(
+        _("уровень"), max_length=16, choices=Scope.choices, default=Scope.MUNICIPAL
+    )
+    topic = models.ForeignKey(
+        Topic,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("тема"),
+    )
+    sector = models.ForeignKey(
+        Sector,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("отраслевой блок"),
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("ответственный получатель"),
+    )
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responsible_incidents",
+        verbose_name=_("ответственный"),
+    )
+    status = models.CharField(
+        _("статус"), max_length=16, choices=Status.choices, default=Status.NEW
+    )
+    fast_track = models.BooleanField(_("фаст-трек"), default=False)
+    text = models.TextField(_("текст сообщения"))
+    # Personal data of the citizen: shown only to roles allowed to see it; each view is recorded.
+    citizen_name = models.CharField(_("заявитель"), max_length=300, blank=True)
+    citizen_email = models.CharField(_("e-mail заявителя"), max_length=254, blank=True)
+    citizen_phone = models.CharField(_("телефон заявителя"), max_length=40, blank=True)
+    citizen_profile_url = models.URLField(_("профиль заявителя"), max_length=1000, blank=True)
+    citizen_postal_address = models.CharField(
+        _("почтовый адрес заявителя"), max_length=500, blank=True
+    )
+    address = models.CharField(_("адрес проблемы"), max_length=500, blank=True)
+    settlement = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="settlement_incidents",
+        limit_choices_to={"kind": OrgUnit.Kind.SETTLEMENT},
+        verbose_name=_("поселение"),
+    )
+    latitude = models.DecimalField(
+        _("широта"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("долгота"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    source_url = models.URLField(_("ссылка на источник"), max_length=1000, blank=True)
+
+    received_at = models.DateTimeField(_("поступило"))
+    registered_at = models.DateTimeField(_("зарегистрировано"), null=True, blank=True)
+    first_answer_at = models.DateTimeField(_("первый ответ"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("дан ответ"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("закрыто"), null=True, blank=True)
+
+    # Deadlines. `due_at` is the current term the clock is judged against (a postponed incident:
+    # its promised date; an extended appeal: the extended term); `final_due_at` the original one.
+    due_at = models.DateTimeField(_("срок"), null=True, blank=True)
+    final_due_at = models.DateTimeField(_("срок по регламенту"), null=True, blank=True)
+    stage_due_at = models.DateTimeField(
+        _("срок согласованного ответа оператору"), null=True, blank=True
+    )
+    warn_at = models.DateTimeField(_("предупредить в"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("предупреждение отправлено"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("просрочено с"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("уровень эскалации"), default=0)
+    next_escalation_at = models.DateTimeField(_("следующая эскалация"), null=True, blank=True)
+    answered_late = models.BooleanField(_("ответ с нарушением срока"), null=True, blank=True)
+    sla_policy = models.ForeignKey(
+        SlaPolicy,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("правило срока"),
+    )
+    extension_count = models.PositiveSmallIntegerField(_("продлений срока"), default=0)
+    postponed_until = models.DateField(_("решение запланировано на"), null=True, blank=True)
+
+    repeat_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="repeats",
+        verbose_name=_("повтор обращения"),
+    )
+    is_repeat = models.BooleanField(_("повторное"), default=False)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("объединено с"),
+    )
+    reject_reason = models.CharField(
+        _("причина отклонения"), max_length=32, choices=RejectReason.choices, blank=True
+    )
+    forward_target = models.CharField(
+        _("куда перенаправлено"), max_length=32, choices=ForwardTarget.choices, blank=True
+    )
+    satisfaction = models.PositiveSmallIntegerField(
+        _("оценка заявителя"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    # Октябрьский, Приложение № 2 п. 2: reached its final executor without a human routing it.
+    auto_routed = models.BooleanField(_("доставлено автоматически"), null=True, blank=True)
+    has_geo_confirmation = models.BooleanField(_("есть фото/геоподтверждение"), default=False)
+
+    version = models.PositiveIntegerField(_("версия"), default=1)
+    created_at = models.DateTimeField(_("создано"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("изменено"), auto_now=True, db_index=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("инцидент")
+        verbose_name_plural = _("инциденты")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "channel", "external_id"], name="incident_external_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True)
+                | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="incident_satisfaction_range",
+            ),
+        ]
+        indexes = [
+            # Lists: a municipality's open incidents by time left (FACTS.md: ~1 ms with
+            # (tenant, due_at, id) vs 108 ms with (tenant, status, due_at)).
+            models.Index(fields=["municipality", "due_at", "id"], name="incident_mun_due"),
+            models.Index(
+                fields=["municipality", "received_at", "id"], name="incident_mun_received"
+            ),
+            models.Index(fields=["municipality", "updated_at", "id"], name="incident_mun_updated"),
+            # The sweep: cost in proportion to what is due, not to the table. Partial on open AND
+            # not yet flagged (FACTS.md: a status-only partial index is slower than none).
+            models.Index(
+                fields=["due_at"],
+                name="incident_sweep_breach",
+                condition=Q(
+                    status__in=OPEN_STATUSES, breached_at__isnull=True, due_at__isnull=False
+                ),
+            ),
+            models.Index(
+                fields=["warn_at"],
+                name="incident_sweep_warn",
+                condition=Q(
+                    status__in=OPEN_STATUSES, warned_at__isnull=True, warn_at__isnull=False
+                ),
+            ),
+            models.Index(
+                fields=["next_escalation_at"],
+                name="incident_sweep_escalate",
+                condition=Q(status__in=OPEN_STATUSES, next_escalation_at__isnull=False),
+            ),
+            models.Index(
+                fields=["municipality", "topic", "received_at"], name="incident_repeat_lookup"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"№ {self.pk} ({self.get_channel_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.breached_at is not None and self.is_open
+
+
+class Answer(TenantModel):
+    """The answer to an incident. Every edit is a new ``AnswerVersion``; approvals are rows too."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Черновик")
+        ON_APPROVAL = "on_approval", _("На согласовании")
+        RETURNED = "returned", _("Возвращён на доработку")
+        APPROVED = "approved", _("Согласован")
+        PUBLISHED = "published", _("Опубликован")
+
+    INTERIM: ClassVar[str] = "interim"
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="answers", verbose_name=_("инцидент")
+    )
+    is_interim = models.BooleanField(_("промежуточный ответ"), default=False)
+    state = models.CharField(
+        _("состояние"), max_length=16, choices=State.choices, default=State.DRAFT
+    )
+    text = models.TextField(_("текст ответа"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("автор"),
+    )
+    sector_approved_at = models.DateTimeField(
+        _("согласован куратором блока"), null=True, blank=True
+    )
+    head_approved_at = models.DateTimeField(_("утверждён руководителем МЦУ"), null=True, blank=True)
+    published_at = models.DateTimeField(_("опубликован"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("опубликовал"),
+    )
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("изменён"), auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("ответ")
+        verbose_name_plural = _("ответы")
+        ordering = ["incident", "created_at"]
+
+
+class AnswerVersion(TenantModel):
+    answer = models.ForeignKey(
+        Answer, on_delete=models.CASCADE, related_name="versions", verbose_name=_("ответ")
+    )
+    number = models.PositiveIntegerField(_("версия"))
+    text = models.TextField(_("текст"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("автор"),
+    )
+    created_at = models.DateTimeField(_("создана"), auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("версия ответа")
+        verbose_name_plural = _("версии ответов")
+        ordering = ["answer", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "answer", "number"], name="answerversion_unique"
+            )
+        ]
+
+
+class Approval(TenantModel):
+    class Stage(models.TextChoices):
+        SECTOR = "sector", _("Куратор отраслевого блока")
+        HEAD = "head", _("Руководитель МЦУ")
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", _("Согласовано")
+        RETURNED = "returned", _("Возвращено на доработку")
+
+    answer = models.ForeignKey(
+        Answer, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("ответ")
+    )
+    version = models.ForeignKey(
+        AnswerVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("версия")
+    )
+    stage = models.CharField(_("этап"), max_length=16, choices=Stage.choices)
+    decision = models.CharField(_("решение"), max_length=16, choices=Decision.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("кто")
+    )
+    comment = models.TextField(_("комментарий"), blank=True)
+    created_at = models.DateTimeField(_("когда"), auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("согласование")
+        verbose_name_plural = _("согласования")
+        ordering = ["answer", "created_at"]
+
+
+class IncidentEvent(TenantModel):
+    """The timeline and the audit trail are the same table (DESIGN §4)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Поступило")
+        TRANSITION = "transition", _("Смена статуса")
+        ASSIGNED = "assigned", _("Назначение")
+        CLASSIFIED = "classified", _("Классификация")
+        ANSWER_VERSION = "answer_version", _("Версия ответа")
+        APPROVAL = "approval", _("Согласование")
+        DEADLINE = "deadline", _("Изменение срока")
+        WARNING = "warning", _("Предупреждение о сроке")
+        BREACH = "breach", _("Нарушение срока")
+        ESCALATION = "escalation", _("Эскалация")
+        PERSONAL_DATA_VIEW = "pd_view", _("Просмотр персональных данных")
+        REPEAT_LINK = "repeat_link", _("Связь с повтором")
+        MERGE = "merge", _("Объединение")
+        SATISFACTION = "satisfaction", _("Оценка заявителя")
+        NOTE = "note", _("Комментарий")
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="events", verbose_name=_("инцидент")
+    )
+    kind = models.CharField(_("событие"), max_length=24, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("кто"),
+    )
+    at = models.DateTimeField(_("когда"), db_index=True)
+    from_status = models.CharField(_("из статуса"), max_length=16, blank=True)
+    to_status = models.CharField(_("в статус"), max_length=16, blank=True)
+    note = models.TextField(_("примечание"), blank=True)
+    data = models.JSONField(_("данные"), default=dict, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("событие")
+        verbose_name_plural = _("события (хронология и аудит)")
+        ordering = ["incident", "at", "id"]
+        indexes = [models.Index(fields=["incident", "at"], name="event_incident_at")]
+
+
+class Notification(TenantModel):
+    """In-app notification (the bell); the same event is e-mailed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("кому"),
+    )
+    incident = models.ForeignKey(
+        Incident,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("инцидент"),
+    )
+    kind = models.CharField(_("вид"), max_length=32)
+    title = models.CharField(_("заголовок"), max_length=300)
+    body = models.TextField(_("текст"), blank=True)
+    created_at = models.DateTimeField(_("создано"), auto_now_add=True)
+    read_at = models.DateTimeField(_("прочитано"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("отправлено по e-mail"), null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("уведомление")
+        verbose_name_plural = _("уведомления")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user", "created_at"],
+                name="notification_unread",
+                condition=Q(read_at__isnull=True),
+            )
+        ]
