@@ -252,6 +252,9 @@ class Incident(TenantModel):
         _("почтовый адрес заявителя"), max_length=500, blank=True
     )
     address = models.CharField(_("адрес проблемы"), max_length=500, blank=True)
+    # Lower-case, punctuation-free form of `address`, so "ул. Ленина, 5" and "УЛ ЛЕНИНА 5" are the
+    # same place for repeat detection (an equality lookup the repeat index can serve).
+    address_key = models.CharField(_("ключ адреса"), max_length=500, blank=True, editable=False)
     settlement = models.ForeignKey(
         OrgUnit,
         on_delete=models.PROTECT,
@@ -380,7 +383,8 @@ class Incident(TenantModel):
                 condition=Q(status__in=OPEN_STATUSES, next_escalation_at__isnull=False),
             ),
             models.Index(
-                fields=["municipality", "topic", "received_at"], name="incident_repeat_lookup"
+                fields=["municipality", "topic", "address_key", "received_at"],
+                name="incident_repeat_lookup",
             ),
         ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -109,3 +110,31 @@ def municipality_ids_with_capability(
             .values_list("municipality_id", flat=True)
             .distinct()
         )
+
+
+def role_holders(
+    *,
+    municipality: Municipality,
+    roles: Iterable[Role | str],
+    sector_id: int | None = None,
+    channel: str | None = None,
+) -> list[User]:
+    """Active users holding one of ``roles`` today, for this sector / channel where given.
+
+    An assignment with no sector (or channel) covers them all: Октябрьский's sector curators
+    are a group with no block named, so they hear about every block.
+    """
+    today = municipality.local_time().date()
+    rows = RoleAssignment.objects.filter(
+        _active_on(today),
+        municipality=municipality,
+        role__in=[str(role) for role in roles],
+        user__isnull=False,
+        user__is_active=True,
+    )
+    if sector_id is not None:
+        rows = rows.filter(Q(sector_id__isnull=True) | Q(sector_id=sector_id))
+    if channel is not None:
+        rows = rows.filter(Q(channel="") | Q(channel=channel))
+    user_ids = rows.values_list("user_id", flat=True).distinct()
+    return list(User.objects.filter(pk__in=user_ids).order_by("pk"))
