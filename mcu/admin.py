@@ -5,12 +5,13 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from mcu.models import Municipality, Region
 
-admin.site.site_header = "MCU Desk — администрирование"
+admin.site.site_header = _("MCU Desk — администрирование")
 admin.site.site_title = "MCU Desk"
-admin.site.index_title = "Администрирование МЦУ"
+admin.site.index_title = _("Администрирование МЦУ")
 
 
 @admin.register(Region)

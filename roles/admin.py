@@ -28,7 +28,7 @@ def admin_municipality_ids(request: HttpRequest) -> frozenset[int] | None:
 
 
 # The plain related filter lists every municipality; this one only those in the scoped rows.
-_MUNICIPALITY_FILTER = ("municipality", admin.RelatedOnlyFieldListFilter)
+MUNICIPALITY_FILTER = ("municipality", admin.RelatedOnlyFieldListFilter)
 
 
 class TenantAdmin(admin.ModelAdmin):
@@ -77,14 +77,14 @@ class TenantAdmin(admin.ModelAdmin):
 @admin.register(OrgUnit)
 class OrgUnitAdmin(TenantAdmin):
     list_display = ("name", "kind", "municipality", "is_active")
-    list_filter = (_MUNICIPALITY_FILTER, "kind", "is_active")
+    list_filter = (MUNICIPALITY_FILTER, "kind", "is_active")
     search_fields = ("name", "code")
 
 
 @admin.register(Sector)
 class SectorAdmin(TenantAdmin):
     list_display = ("name", "municipality", "order", "is_active")
-    list_filter = (_MUNICIPALITY_FILTER, "is_active")
+    list_filter = (MUNICIPALITY_FILTER, "is_active")
     search_fields = ("name", "code")
 
 
@@ -101,7 +101,7 @@ class RoleAssignmentAdmin(TenantAdmin):
         "valid_to",
         "source",
     )
-    list_filter = (_MUNICIPALITY_FILTER, "role", "source")
+    list_filter = (MUNICIPALITY_FILTER, "role", "source")
     search_fields = ("position_title", "user__full_name", "user__username")
     list_select_related = ("user", "sector", "municipality")
     autocomplete_fields = ("user",)

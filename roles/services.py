@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils.translation import gettext
 
 from mcu.models import Municipality, Region
 from mcu.seeding import SeedLog, seed_upsert
@@ -16,8 +18,9 @@ from roles.seed_data.types import RoleSeed, RosterSeed
 
 DEMO_PASSWORD = "mcu-demo"  # noqa: S105 - documented demo password, laptop/demo only
 ADMIN_GROUP = "Администраторы МЦУ"
-# What a municipal administrator manages in the admin: the roster and its reference data.
-ADMIN_GROUP_PERMISSIONS = (
+# What a municipal administrator manages in the admin: the roster and its reference data. Apps
+# built on roles add theirs through an ``admin_group_permissions`` attribute of their AppConfig.
+ADMIN_GROUP_PERMISSIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("roles", "orgunit", ("view", "add", "change")),
     ("roles", "sector", ("view", "add", "change")),
     ("roles", "roleassignment", ("view", "add", "change")),
@@ -139,7 +142,12 @@ def _admin_group(*, log: SeedLog) -> Group:
     group, created = Group.objects.get_or_create(name=ADMIN_GROUP)
     log.record("auth.Group", created=created)
     wanted = set()
-    for app_label, model, actions in ADMIN_GROUP_PERMISSIONS:
+    contributed = [
+        row
+        for config in apps.get_app_configs()
+        for row in getattr(config, "admin_group_permissions", ())
+    ]
+    for app_label, model, actions in [*ADMIN_GROUP_PERMISSIONS, *contributed]:
         for action in actions:
             wanted.add(
                 Permission.objects.get(
@@ -235,11 +243,11 @@ def role_assignment_replace(
     """Hand a chair to another person from ``on``: the old row ends the day before, a new one
     starts — the roster keeps its history (Октябрьский Регламент §1.4)."""
     if assignment.valid_to is not None and assignment.valid_to < on:
-        raise RosterError("Назначение уже завершено; замена невозможна.")
+        raise RosterError(gettext("Назначение уже завершено; замена невозможна."))
     if assignment.valid_from is not None and on <= assignment.valid_from:
-        raise RosterError("Дата замены должна быть позже даты начала назначения.")
+        raise RosterError(gettext("Дата замены должна быть позже даты начала назначения."))
     if assignment.user_id == new_user.pk:
-        raise RosterError("Эту роль уже исполняет выбранный сотрудник.")
+        raise RosterError(gettext("Эту роль уже исполняет выбранный сотрудник."))
     locked = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
     if locked.municipality_id != assignment.municipality_id:
         raise WrongMunicipality("assignment moved between municipalities")
