@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "mcu.context_processors.municipality",
                 "roles.context_processors.actor",
+                "incidents.context_processors.unread_notifications",
             ],
         },
     },

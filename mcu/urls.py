@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from incidents import views as incidents_views
 from mcu import views as mcu_views
 from roles import views as roles_views
 
@@ -9,6 +10,8 @@ from roles import views as roles_views
 municipality_patterns = [
     path("", mcu_views.home, name="home"),
     path("roster/", roles_views.roster, name="roster"),
+    path("notifications/", incidents_views.notifications, name="notifications"),
+    path("notifications/read/", incidents_views.notifications_read, name="notifications_read"),
 ]
 
 urlpatterns = [

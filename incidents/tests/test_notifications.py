@@ -1,0 +1,58 @@
+"""The bell: unread count, the list, marking read — only one's own, only in this municipality."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from incidents.models import Notification
+from incidents.services.common import notify
+from incidents.services.notifications import notifications_email
+from mcu.tenancy import municipality_scope
+from roles.models import Role
+
+
+def _notify(municipality, user, title):
+    with municipality_scope(municipality.pk):
+        return notify(municipality=municipality, users=[user], kind="test", title=title)[0]
+
+
+def test_bell_counts_own_unread_in_this_municipality(
+    municipality, other_municipality, make_user, login
+):
+    user = make_user(Role.HEAD, municipality)
+    colleague = make_user(Role.CURATOR, municipality)
+    _notify(municipality, user, "Первое")
+    _notify(municipality, user, "Второе")
+    _notify(municipality, colleague, "Чужое")
+    client = login(user)
+    response = client.get(f"/m/{municipality.slug}/notifications/")
+    assert response.context["unread_notifications"] == 2
+    titles = [n.title for n in response.context["notifications"]]
+    assert titles == ["Второе", "Первое"]
+    assert "Чужое" not in response.content.decode()
+
+
+def test_mark_all_read_clears_the_bell(municipality, make_user, login):
+    user = make_user(Role.HEAD, municipality)
+    _notify(municipality, user, "Первое")
+    client = login(user)
+    response = client.post(f"/m/{municipality.slug}/notifications/read/", follow=True)
+    assert response.context["unread_notifications"] == 0
+    with municipality_scope(municipality.pk):
+        assert Notification.objects.filter(user=user, read_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_email_is_sent_once_and_only_to_users_with_an_address(municipality, make_user):
+    user = make_user(Role.HEAD, municipality)
+    user.email = "head@oktyabrsky.example.ru"
+    user.save()
+    silent = make_user(Role.CURATOR, municipality)
+    first = _notify(municipality, user, "Срок истекает")
+    second = _notify(municipality, silent, "Без почты")
+    ids = [first.pk, second.pk]
+    assert notifications_email(municipality_id=municipality.pk, notification_ids=ids) == 1
+    assert notifications_email(municipality_id=municipality.pk, notification_ids=ids) == 0
+    assert [m.to for m in mail.outbox] == [["head@oktyabrsky.example.ru"]]
+    assert mail.outbox[0].subject == "[МЦУ] Срок истекает"

@@ -1,0 +1,38 @@
+"""Server-rendered pages of the incident domain."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from incidents.models import Notification
+from incidents.services.notifications import notifications_mark_read
+from roles.access import capability_required
+from roles.permissions import Capability
+
+NOTIFICATIONS_PAGE_SIZE = 50
+
+
+@capability_required(Capability.MUNICIPALITY_VIEW)
+def notifications(request: HttpRequest, municipality_slug: str) -> HttpResponse:
+    """The user's notifications in this municipality, newest first (unread highlighted)."""
+    municipality = request.municipality  # type: ignore[attr-defined]
+    rows = list(
+        Notification.objects.filter(municipality=municipality, user_id=request.user.pk)
+        .select_related("incident")
+        .order_by("-created_at", "-pk")[:NOTIFICATIONS_PAGE_SIZE]
+    )
+    return render(request, "incidents/notifications.html", {"notifications": rows})
+
+
+@require_POST
+@capability_required(Capability.MUNICIPALITY_VIEW)
+def notifications_read(request: HttpRequest, municipality_slug: str) -> HttpResponse:
+    municipality = request.municipality  # type: ignore[attr-defined]
+    count = notifications_mark_read(user_id=request.user.pk, municipality_id=municipality.pk)
+    if count:
+        messages.success(request, _("Все уведомления отмечены прочитанными."))
+    return redirect("notifications", municipality_slug=municipality.slug)
