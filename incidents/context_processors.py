@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from incidents.models import Notification
+from roles.access import signed_in_user
 
 
 def unread_notifications(request: HttpRequest) -> dict[str, Any]:
@@ -16,7 +17,7 @@ def unread_notifications(request: HttpRequest) -> dict[str, Any]:
     return {
         "unread_notifications": SimpleLazyObject(
             lambda: Notification.objects.filter(
-                municipality=municipality, user_id=request.user.pk, read_at__isnull=True
+                municipality=municipality, user=signed_in_user(request), read_at__isnull=True
             ).count()
         )
     }

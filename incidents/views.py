@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from incidents.models import Notification
 from incidents.services.notifications import notifications_mark_read
-from roles.access import capability_required
+from roles.access import capability_required, signed_in_user
 from roles.permissions import Capability
 
 NOTIFICATIONS_PAGE_SIZE = 50
@@ -21,7 +21,7 @@ def notifications(request: HttpRequest, municipality_slug: str) -> HttpResponse:
     """The user's notifications in this municipality, newest first (unread highlighted)."""
     municipality = request.municipality  # type: ignore[attr-defined]
     rows = list(
-        Notification.objects.filter(municipality=municipality, user_id=request.user.pk)
+        Notification.objects.filter(municipality=municipality, user=signed_in_user(request))
         .select_related("incident")
         .order_by("-created_at", "-pk")[:NOTIFICATIONS_PAGE_SIZE]
     )
@@ -32,7 +32,9 @@ def notifications(request: HttpRequest, municipality_slug: str) -> HttpResponse:
 @capability_required(Capability.MUNICIPALITY_VIEW)
 def notifications_read(request: HttpRequest, municipality_slug: str) -> HttpResponse:
     municipality = request.municipality  # type: ignore[attr-defined]
-    count = notifications_mark_read(user_id=request.user.pk, municipality_id=municipality.pk)
+    count = notifications_mark_read(
+        user_id=signed_in_user(request).pk, municipality_id=municipality.pk
+    )
     if count:
         messages.success(request, _("Все уведомления отмечены прочитанными."))
     return redirect("notifications", municipality_slug=municipality.slug)

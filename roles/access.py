@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from roles.models import User
 from roles.permissions import NO_CAPABILITIES, ActorCapabilities, Capability
 from roles.selectors import actor_capabilities
 
@@ -46,3 +47,10 @@ def capability_required(capability: Capability) -> Callable[[_View], _View]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user as our User model; pages under /m/<slug>/ are never anonymous."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied("anonymous")
+    return cast(User, request.user)
