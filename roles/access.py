@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -53,4 +53,4 @@ def signed_in_user(request: HttpRequest) -> User:
     """The request's user as our User model; pages under /m/<slug>/ are never anonymous."""
     if not request.user.is_authenticated:
         raise PermissionDenied("anonymous")
-    return cast(User, request.user)
+    return request.user
