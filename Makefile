@@ -1,5 +1,5 @@
 # MCU Desk: one command for a laptop (`make run`), one for the test suite (`make test`).
-# Everything mutable (SQLite, Celery broker folders, beat schedule, media, logs) lives in var/.
+# Everything mutable (SQLite, Celery broker folders, beat schedule, media, static) lives in var/.
 
 PORT ?= 8000
 ARGS ?=
