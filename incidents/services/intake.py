@@ -6,21 +6,22 @@ a post from «Инцидент Менеджмент», a ПОС message and a ph
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from incidents.exceptions import InvalidInput
+from incidents.exceptions import ActorLacksCapability, InvalidInput
 from incidents.models import Incident, IncidentEvent, Kind, SectorTopic, SlaPolicy, Status, Topic
 from incidents.services import policies
 from incidents.services.common import notify, record_event
 from incidents.services.repeats import address_key, find_repeat_of
 from mcu.models import Municipality
 from roles.models import Channel, OrgUnit, Role, Sector, User
-from roles.selectors import role_holders
+from roles.permissions import Capability
+from roles.selectors import actor_capabilities, role_holders
 
 # Channels whose answer a ПОС-style operator publishes vs. a social-network one (Регламент §2.5).
 SOCIAL_CHANNELS: frozenset[str] = frozenset({Channel.IM, Channel.GOSPUBLIC})
@@ -107,6 +108,15 @@ def _validate(message: IncomingMessage) -> None:
         raise InvalidInput(f"Неизвестный вид обращения: {message.kind}", field="kind")
 
 
+def _require_register(*, actor: User, municipality: Municipality, channel: str) -> None:
+    """A message registered by hand: the matrix says who may register in which channel."""
+    caps = actor_capabilities(user=actor, municipality=municipality)
+    if not caps.can_on(Capability.INCIDENT_REGISTER, sector_id=None, channel=channel):
+        raise ActorLacksCapability(
+            "Ваша роль в МЦУ не позволяет регистрировать сообщения этого канала."
+        )
+
+
 def incident_create(
     *, municipality: Municipality, message: IncomingMessage, actor: User | None = None
 ) -> tuple[Incident, bool]:
@@ -116,6 +126,11 @@ def incident_create(
     at the same moment on two workers — are one incident. Returns ``(incident, created)``.
     """
     _validate(message)
+    # The stored id is stripped and cut to the column; look it up the same way, or a
+    # redelivery with stray spaces misses the row and then hits the unique key (a 500).
+    message = replace(message, external_id=message.external_id.strip()[:200])
+    if actor is not None:
+        _require_register(actor=actor, municipality=municipality, channel=message.channel)
     existing = Incident.objects.filter(
         municipality=municipality, channel=message.channel, external_id=message.external_id
     ).first()

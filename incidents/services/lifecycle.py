@@ -431,6 +431,20 @@ def incident_merge(
         note=f"Присоединён дубликат № {incident.pk}",
         data={"duplicate": incident.pk},
     )
+    # Duplicates hang on a parent one level deep: answer_publish answers the parent's direct
+    # duplicates, so this incident's own duplicates move to the new parent with it — otherwise
+    # their citizens would never get the one answer.
+    for child in Incident.objects.select_for_update().filter(merged_into_id=incident.pk):
+        child.merged_into = into
+        child.repeat_of = incident.repeat_of
+        bump(child, ["merged_into", "repeat_of"])
+        record_event(
+            child,
+            IncidentEvent.Kind.MERGE,
+            actor=actor,
+            note=f"Объединено с инцидентом № {into.pk}",
+            data={"into": into.pk, "via": incident.pk},
+        )
     return incident
 
 
@@ -452,13 +466,21 @@ def incident_reopen(
     incident.closed_at = None
     incident.answered_at = None
     incident.answered_late = None
+    now = timezone.now()
     fields = [
         "is_repeat",
         "closed_at",
         "answered_at",
         "answered_late",
-        *_restart_clock(incident, start=timezone.now()),
+        *_restart_clock(incident, start=now),
     ]
+    if incident.channel in SOCIAL_CHANNELS:
+        # Регламент §2.5: the new round's agreed answer is due to the ИМ operator within 3 hours
+        # of now, not of the first hand-over (which would mark every reopened round late).
+        incident.stage_due_at = policies.stage_terms(
+            incident, stage=SlaPolicy.Stage.AGREED_TO_OPERATOR, start=now
+        ).due_at
+        fields.append("stage_due_at")
     _transition(incident, Status.REOPENED, actor=actor, fields=fields, note=reason)
     notify(
         municipality=incident.municipality,
