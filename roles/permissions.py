@@ -102,11 +102,12 @@ MATRIX: Mapping[Role, frozenset[Capability]] = {
         }
     ),
     # Октябрьский Регламент §2.5: approves social-network answers before the ИМ curator posts
-    # them; runs the center day to day, so may act on any incident (and approve for a block that
-    # has no sector curator, as in Ленский).
+    # them; runs the center day to day, so may act on any incident — approve for a block that
+    # has no sector curator (Ленский), publish in a channel that has no operator (Октябрьский
+    # has no ЕДДС chair, Аскизский no appeals officer).
     Role.HEAD: frozenset(
         _EVERYONE
-        | (_CHANNEL_OPERATOR - {C.ANSWER_PUBLISH})
+        | _CHANNEL_OPERATOR
         | {
             C.INCIDENT_POSTPONE,
             C.INCIDENT_EXTEND_DEADLINE,
@@ -154,10 +155,13 @@ MATRIX: Mapping[Role, frozenset[Capability]] = {
     Role.EDDS_HEAD: frozenset(_EVERYONE | _CHANNEL_OPERATOR | _ANSWERING),
     # Сосновоборский §3.4.4: also the municipal authority of the ПОС polls module.
     Role.POS_OPERATOR: frozenset(_EVERYONE | _CHANNEL_OPERATOR | {C.HEARINGS_MANAGE}),
-    # Сосновоборский §3.4.5: routes ИМ messages or prepares the answer itself.
-    Role.IM_OPERATOR: frozenset(_EVERYONE | _CHANNEL_OPERATOR | {C.ANSWER_DRAFT}),
+    # Сосновоборский §3.4.5: routes ИМ messages or prepares the answer itself (and then sends
+    # it for approval like any other answer).
+    Role.IM_OPERATOR: frozenset(_EVERYONE | _CHANNEL_OPERATOR | {C.ANSWER_DRAFT, C.ANSWER_SUBMIT}),
     Role.APPEALS_OFFICER: frozenset(_EVERYONE | _CHANNEL_OPERATOR),
-    Role.GOSPUBLIC_OFFICER: frozenset(_EVERYONE | _CHANNEL_OPERATOR | {C.ANSWER_DRAFT}),
+    Role.GOSPUBLIC_OFFICER: frozenset(
+        _EVERYONE | _CHANNEL_OPERATOR | {C.ANSWER_DRAFT, C.ANSWER_SUBMIT}
+    ),
     # Октябрьский Положение §3.6: the problemator weekly, the KPI report monthly.
     Role.SUPPORT_OFFICER: frozenset(
         _EVERYONE | {C.INCIDENT_VIEW, C.INCIDENT_EXPORT, C.REPORTS_VIEW, C.REPORTS_GENERATE}
@@ -204,6 +208,18 @@ ROLE_CHANNEL: Mapping[Role, Channel] = {
 }
 
 
+# A capability that a role has only on some channels, whatever its assignment says.
+# Регламент Октябрьского района §2.5: the sector owner publishes ПОС answers on the platform
+# itself; a social-network answer is published by the ИМ curator after the head approves it.
+ROLE_CAPABILITY_CHANNELS: Mapping[tuple[Role, Capability], frozenset[str]] = {
+    (Role.SECTOR_OWNER, C.ANSWER_PUBLISH): frozenset({Channel.POS.value}),
+    # The head publishes only where a channel may have no operator of its own.
+    (Role.HEAD, C.ANSWER_PUBLISH): frozenset(
+        {Channel.POS.value, Channel.EDDS.value, Channel.APPEAL.value, Channel.EMAIL.value}
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Grant:
     capability: Capability
@@ -231,10 +247,16 @@ class ActorCapabilities:
             roles.add(role)
             channel_qualifier = channel or ROLE_CHANNEL.get(role)
             for capability in MATRIX[role]:
-                if capability in QUALIFIED:
-                    grants.add(Grant(capability, sector_id, channel_qualifier or None))
-                else:
+                if capability not in QUALIFIED:
                     grants.add(Grant(capability))
+                    continue
+                only = ROLE_CAPABILITY_CHANNELS.get((role, capability))
+                if only is None:
+                    grants.add(Grant(capability, sector_id, channel_qualifier or None))
+                    continue
+                for allowed in sorted(only):
+                    if not channel_qualifier or channel_qualifier == allowed:
+                        grants.add(Grant(capability, sector_id, allowed))
         return cls(frozenset(roles), frozenset(grants), is_superuser)
 
     def can(self, capability: Capability) -> bool:

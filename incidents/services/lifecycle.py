@@ -367,7 +367,13 @@ def incident_extend_deadline(
     if incident.due_at is None:
         raise TransitionNotAllowed("У обращения нет срока, продлевать нечего.")
     old_due = incident.due_at
-    incident.due_at = deadlines.extend(due=old_due, days=days, tz=incident.municipality.tz)
+    try:
+        incident.due_at = deadlines.extend(due=old_due, days=days, tz=incident.municipality.tz)
+    except ValueError:
+        # deadlines.extend counts whole days from a day-term's end; an hour-based term has none.
+        raise TransitionNotAllowed(
+            "Срок этого обращения считается в часах; продление по 59-ФЗ считается в днях."
+        ) from None
     incident.extension_count += 1
     incident.warn_at = incident.due_at - (
         incident.sla_policy.warn_before if incident.sla_policy else timedelta(days=1)

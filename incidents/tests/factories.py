@@ -144,8 +144,16 @@ class Staff:
     transport_owner: User
 
     def publisher(self, channel: str) -> User:
-        """Регламент §2.5: the ИМ operator posts social-network answers; the owner posts ПОС."""
-        return self.im_operator if channel in (Channel.IM, Channel.GOSPUBLIC) else self.sector_owner
+        """Регламент §2.5: the ИМ operator posts social-network answers, the owner posts ПОС;
+        the appeals officer answers 59-ФЗ appeals and e-mail; the head any channel with no
+        operator of its own (Октябрьский has no ЕДДС chair)."""
+        if channel in (Channel.IM, Channel.GOSPUBLIC):
+            return self.im_operator
+        if channel == Channel.POS:
+            return self.sector_owner
+        if channel in (Channel.APPEAL, Channel.EMAIL):
+            return self.pos_operator
+        return self.head
 
 
 def oktyabrsky_staff(municipality: Municipality, make_user: Callable[..., User]) -> Staff:

@@ -44,7 +44,7 @@ EXPECTED: dict[Role, set[str]] = {
         "roadmaps.approve",
         "audit.view",
     },
-    Role.HEAD: (_OPERATOR - {"answer.publish"})
+    Role.HEAD: _OPERATOR
     | {
         "incident.postpone",
         "incident.extend_deadline",
@@ -82,9 +82,9 @@ EXPECTED: dict[Role, set[str]] = {
     Role.EXECUTOR: _EVERYONE | _ANSWERING,
     Role.EDDS_HEAD: _OPERATOR | _ANSWERING,
     Role.POS_OPERATOR: _OPERATOR | {"hearings.manage"},
-    Role.IM_OPERATOR: _OPERATOR | {"answer.draft"},
+    Role.IM_OPERATOR: _OPERATOR | {"answer.draft", "answer.submit"},
     Role.APPEALS_OFFICER: _OPERATOR,
-    Role.GOSPUBLIC_OFFICER: _OPERATOR | {"answer.draft"},
+    Role.GOSPUBLIC_OFFICER: _OPERATOR | {"answer.draft", "answer.submit"},
     Role.SUPPORT_OFFICER: _EVERYONE
     | {"incident.view", "incident.export", "reports.view", "reports.generate"},
     Role.TECH_ADMIN: _EVERYONE
@@ -136,6 +136,23 @@ def test_sector_owner_acts_only_on_own_sector():
     assert actor.can(Capability.REPORTS_VIEW)
 
 
+def test_head_publishes_where_a_channel_may_lack_an_operator_but_not_social_networks():
+    actor = ActorCapabilities.from_assignments([("head", None, "")])
+    for channel in (Channel.POS, Channel.EDDS, Channel.APPEAL, Channel.EMAIL):
+        assert actor.can_on(Capability.ANSWER_PUBLISH, sector_id=1, channel=channel)
+    for channel in (Channel.IM, Channel.GOSPUBLIC):
+        assert not actor.can_on(Capability.ANSWER_PUBLISH, sector_id=1, channel=channel)
+
+
+def test_sector_owner_publishes_pos_answers_but_not_social_network_ones():
+    # Регламент §2.5: owners post ПОС answers themselves; the ИМ curator posts social ones.
+    actor = ActorCapabilities.from_assignments([("sector_owner", 7, "")])
+    assert actor.can_on(Capability.ANSWER_PUBLISH, sector_id=7, channel=Channel.POS)
+    assert not actor.can_on(Capability.ANSWER_PUBLISH, sector_id=7, channel=Channel.IM)
+    assert not actor.can_on(Capability.ANSWER_PUBLISH, sector_id=7, channel=Channel.GOSPUBLIC)
+    assert actor.can_on(Capability.ANSWER_DRAFT, sector_id=7, channel=Channel.IM)
+
+
 def test_operator_acts_on_own_channel_only_by_default():
     actor = ActorCapabilities.from_assignments([("im_operator", None, "")])
     assert actor.can_on(Capability.ANSWER_PUBLISH, sector_id=None, channel=Channel.IM)
@@ -154,7 +171,9 @@ def test_one_person_with_several_roles_gets_the_union():
     )
     assert actor.can_on(Capability.ANSWER_PUBLISH, sector_id=None, channel=Channel.IM)
     assert actor.can_on(Capability.ANSWER_PUBLISH, sector_id=None, channel=Channel.POS)
-    assert not actor.can_on(Capability.ANSWER_PUBLISH, sector_id=None, channel=Channel.EDDS)
+    assert not actor.can_on(Capability.ANSWER_PUBLISH, sector_id=None, channel=Channel.GOSPUBLIC)
+    # As head, the fallback publisher of channels with no operator of their own.
+    assert actor.can_on(Capability.ANSWER_PUBLISH, sector_id=None, channel=Channel.EDDS)
     assert actor.can_on(Capability.ANSWER_APPROVE_HEAD, sector_id=3, channel=Channel.EDDS)
 
 
