@@ -418,6 +418,11 @@ def incident_merge(
     _require_status(incident, OPEN_STATUSES, "объединить")
     if into.status == Status.MERGED:
         raise InvalidInput("Этот инцидент сам объединён с другим; выберите основной.", field="into")
+    if into.status in (Status.REJECTED, Status.FORWARDED):
+        # Its citizen would never get an answer from this МЦУ: handle the duplicate on its own.
+        raise InvalidInput(
+            "Основной инцидент отклонён или перенаправлен; объединять с ним нельзя.", field="into"
+        )
     incident.merged_into = into
     incident.is_repeat = True
     incident.repeat_of = into.repeat_of or into
@@ -437,6 +442,18 @@ def incident_merge(
         note=f"Присоединён дубликат № {incident.pk}",
         data={"duplicate": incident.pk},
     )
+    if into.answered_at is not None:
+        # The parent is already answered: its one answer answers the duplicate now.
+        incident.answered_at = incident.first_answer_at = timezone.now()
+        incident.answered_late = bool(incident.due_at and incident.answered_at >= incident.due_at)
+        incident.next_escalation_at = None
+        bump(incident, ["answered_at", "first_answer_at", "answered_late", "next_escalation_at"])
+        record_event(
+            incident,
+            IncidentEvent.Kind.NOTE,
+            actor=actor,
+            note=f"Отвечено ответом на инцидент № {into.pk}",
+        )
     # Duplicates hang on a parent one level deep: answer_publish answers the parent's direct
     # duplicates, so this incident's own duplicates move to the new parent with it — otherwise
     # their citizens would never get the one answer.

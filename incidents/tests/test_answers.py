@@ -527,3 +527,35 @@ def test_duplicates_of_a_merged_incident_follow_it_to_the_new_parent(staff: Staf
         (f"Объединено с инцидентом № {middle.pk}", {"into": middle.pk}),
         (f"Объединено с инцидентом № {parent.pk}", {"into": parent.pk, "via": middle.pk}),
     ]
+
+
+def test_a_duplicate_merged_into_an_answered_parent_is_answered_at_once(staff: Staff) -> None:
+    parent = incident_at(Status.ANSWERED, staff, channel="pos")
+    duplicate = make_incident(staff.municipality, channel="pos", topic_code=POTHOLE)
+    lifecycle.incident_merge(
+        incident=duplicate,
+        into=parent,
+        actor=staff.pos_operator,
+        expected_version=duplicate.version,
+    )
+    merged = fresh(duplicate)
+    assert merged.status == Status.MERGED
+    assert merged.answered_at is not None
+    assert merged.answered_late is False
+
+
+@pytest.mark.parametrize("parent_status", [Status.REJECTED, Status.FORWARDED])
+def test_cannot_merge_into_a_rejected_or_forwarded_parent(
+    staff: Staff, parent_status: Status
+) -> None:
+    parent = incident_at(parent_status, staff, channel="pos")
+    duplicate = make_incident(staff.municipality, channel="pos", topic_code=POTHOLE)
+    with pytest.raises(InvalidInput) as refused:
+        lifecycle.incident_merge(
+            incident=duplicate,
+            into=parent,
+            actor=staff.pos_operator,
+            expected_version=duplicate.version,
+        )
+    assert refused.value.field == "into"
+    assert fresh(duplicate).status == Status.ASSIGNED
