@@ -32,6 +32,15 @@ class _Null:
 
 
 @pytest.fixture
+def demo_accounts(seeded: SeedLog) -> None:
+    """The demo logins (``<slug>-<role>`` / mcu-demo, ``admin``) without the demo incidents:
+    most tests need people, not the few thousand demo messages ``seed_demo`` also makes."""
+    from roles.services import demo_accounts_seed
+
+    demo_accounts_seed(log=SeedLog())
+
+
+@pytest.fixture
 def municipality(seeded: SeedLog) -> Municipality:
     return Municipality.objects.get(slug="oktyabrsky")
 

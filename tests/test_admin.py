@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from mcu.models import Municipality
 from mcu.tenancy import municipality_scope
@@ -13,8 +10,8 @@ from roles.models import RoleAssignment, User
 
 
 @pytest.fixture
-def demo(db):
-    call_command("seed_demo", stdout=io.StringIO())
+def demo(demo_accounts):
+    return demo_accounts
 
 
 def _row(slug: str, role: str) -> RoleAssignment:

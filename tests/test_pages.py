@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from mcu.models import Municipality
@@ -95,8 +94,7 @@ def test_superuser_enters_any_municipality(seeded, login):
         assert client.get(_url("roster", slug)).status_code == 200
 
 
-def test_askiz_head_logs_in_with_the_demo_password_and_sees_the_roster(seeded, client):
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+def test_askiz_head_logs_in_with_the_demo_password_and_sees_the_roster(demo_accounts, client):
     response = client.post(
         reverse("login"), {"username": "askiz-head", "password": "mcu-demo"}, follow=True
     )
@@ -117,15 +115,13 @@ def test_askiz_head_logs_in_with_the_demo_password_and_sees_the_roster(seeded, c
     assert "Октябрьский" not in body
 
 
-def test_wrong_password_is_refused_in_russian(seeded, client):
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+def test_wrong_password_is_refused_in_russian(demo_accounts, client):
     response = client.post(reverse("login"), {"username": "askiz-head", "password": "nope"})
     assert response.status_code == 200
     assert "правильные имя пользователя и пароль" in response.content.decode()
 
 
-def test_repeated_failures_lock_that_username_not_the_whole_office(seeded, client):
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+def test_repeated_failures_lock_that_username_not_the_whole_office(demo_accounts, client):
     for _ in range(5):
         client.post(reverse("login"), {"username": "askiz-head", "password": "nope"})
     locked = client.post(reverse("login"), {"username": "askiz-head", "password": "mcu-demo"})
