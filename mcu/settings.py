@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "mcu",
     "roles",
     "incidents",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -209,7 +210,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Issue 3 item 7: warn, mark breaches, escalate. A tick not started within 55 s expires, so
+    # a backlog queued during a broker outage does not run as a burst of identical sweeps.
+    "incidents-deadline-sweep": {
+        "task": "incidents.tasks.sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # DESIGN §6: inbox rows no task finished (broker down, worker killed) are handed over again.
+    "integrations-inbox-requeue": {
+        "task": "integrations.tasks.inbox_requeue_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 # --- Security (production) --------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -240,4 +255,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+# A webhook body above this is refused with 413 (500 messages of ~20 KB fit comfortably).
+MCU_WEBHOOK_MAX_BYTES: int = env.int("MCU_WEBHOOK_MAX_BYTES", default=10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MCU_WEBHOOK_MAX_BYTES + 1024
 MCU_ACCESSIBLE_MUNICIPALITIES = "roles.selectors.municipality_ids_for_user"

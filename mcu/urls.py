@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from incidents import views as incidents_views
+from integrations import views as integrations_views
 from mcu import views as mcu_views
 from roles import views as roles_views
 
@@ -23,6 +24,12 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        # Not `municipality_slug`: senders are systems with a signature, not members with a session.
+        "integrations/<slug:channel>/<slug:municipality>/",
+        integrations_views.webhook,
+        name="webhook",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

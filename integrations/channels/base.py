@@ -1,0 +1,108 @@
+"""The small interface every channel adapter implements (DESIGN §6).
+
+``parse(raw)`` turns one JSON object of the channel's contract into a ``ParsedMessage`` or raises
+``PayloadInvalid`` with field-level errors — validated by a DRF serializer per channel, so the
+sender learns exactly which field is wrong. ``send_answer`` delivers a published answer where the
+channel takes answers; in the embedded default it writes to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rest_framework import serializers
+
+from incidents.services.intake import IncomingMessage
+
+logger = logging.getLogger("mcu.integrations.outbound")
+
+
+class PayloadInvalid(Exception):
+    """The payload breaks the contract; ``errors`` maps field paths to messages (in Russian)."""
+
+    def __init__(self, errors: dict[str, list[str]], external_id: str = "") -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.external_id = external_id
+
+
+class ChannelUnavailable(Exception):
+    """A transient delivery failure (timeout, 5xx): the outbox retries with backoff."""
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    message: IncomingMessage
+    category_code: str = ""  # the channel's own category, for the administrator's routing rules
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error structure → {"applicant.name": ["Обязательное поле."]}."""
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors":
+                name = prefix or "non_field_errors"
+            for field_name, messages in flatten_errors(value, name).items():
+                out.setdefault(field_name, []).extend(messages)
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        out = {}
+        for index, item in enumerate(detail):
+            for field_name, messages in flatten_errors(item, f"{prefix}[{index}]").items():
+                out.setdefault(field_name, []).extend(messages)
+        return out
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+class CleanTextField(serializers.CharField):
+    """Text as citizens write it: NUL bytes removed (PostgreSQL rejects them), kept otherwise.
+
+    HTML and scripts are stored as text and escaped when shown; emoji are kept.
+    """
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, str):
+            data = data.replace("\x00", "")
+        value: str = super().to_internal_value(data)
+        return value
+
+
+class Adapter:
+    """Base of a channel adapter. Subclasses set ``channel`` and ``serializer_class`` and map
+    the validated data in ``to_message``."""
+
+    channel: ClassVar[str]
+    serializer_class: ClassVar[type[serializers.Serializer[Any]]]
+    id_field: ClassVar[str] = "id"
+    takes_answers: ClassVar[bool] = False
+
+    def external_id_of(self, raw: Any) -> str:
+        """Best-effort id of even an invalid payload, so its failure can be told apart."""
+        if isinstance(raw, dict):
+            value = raw.get(self.id_field)
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                return str(value).replace("\x00", "").strip()[:200]
+        return ""
+
+    def parse(self, raw: Any) -> ParsedMessage:
+        if not isinstance(raw, dict):
+            raise PayloadInvalid({"non_field_errors": ["Ожидался JSON-объект."]})
+        serializer = self.serializer_class(data=raw)
+        if not serializer.is_valid():
+            raise PayloadInvalid(flatten_errors(serializer.errors), self.external_id_of(raw))
+        return self.to_message(serializer.validated_data)
+
+    def to_message(self, data: dict[str, Any]) -> ParsedMessage:
+        raise NotImplementedError
+
+    def send_answer(self, *, external_id: str, text: str, endpoint: str | None) -> None:
+        """Deliver an answer. With no endpoint configured (the laptop default), log it."""
+        if not self.takes_answers:
+            return
+        logger.info("answer to %s %s: %s", self.channel, external_id, text[:200])

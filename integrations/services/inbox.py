@@ -1,0 +1,213 @@
+"""The inbox: a message is stored raw, in the transaction that acknowledges it, before anything
+else happens to it (DESIGN §6). Processing into incidents comes after, in a task."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from integrations.channels import adapter_for
+from integrations.channels.base import Adapter, ParsedMessage, PayloadInvalid
+from integrations.models import InboundMessage
+from mcu.models import Municipality
+
+logger = logging.getLogger(__name__)
+MAX_ITEMS = 500
+PROCESS_CHUNK = 100
+
+
+class BodyInvalid(Exception):
+    """The request body as a whole is unusable (not JSON, wrong shape, too many items)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    index: int
+    status: str  # accepted | duplicate | invalid
+    external_id: str = ""
+    incident_id: int | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "status": self.status, "id": self.external_id}
+        if self.incident_id is not None:
+            out["incident"] = self.incident_id
+        if self.errors:
+            out["errors"] = self.errors
+        return out
+
+
+def storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL: keep the byte visible instead of losing the payload."""
+    return text.replace("\x00", "\\u0000")
+
+
+def _raw(item: Any) -> str:
+    # Control characters (NUL included) come out as \\uXXXX escapes: storable as text, and the
+    # same JSON value when read back.
+    return json.dumps(item, ensure_ascii=False)
+
+
+def decode_body(body: bytes) -> list[Any]:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BodyInvalid("Тело запроса не в кодировке UTF-8.") from None
+    except json.JSONDecodeError as error:
+        raise BodyInvalid(
+            f"Тело запроса — не JSON: {error.msg} (строка {error.lineno}, позиция {error.colno})."
+        ) from None
+    if isinstance(data, dict):
+        return [data]
+    if isinstance(data, list):
+        if not data:
+            raise BodyInvalid("Пустой массив сообщений.")
+        if len(data) > MAX_ITEMS:
+            raise BodyInvalid(
+                f"Не более {MAX_ITEMS} сообщений в одном запросе (получено {len(data)})."
+            )
+        return data
+    raise BodyInvalid("Ожидался JSON-объект или массив объектов.")
+
+
+def inbox_store_rejected(
+    *,
+    municipality: Municipality,
+    channel: str,
+    body: bytes,
+    headers: dict[str, str],
+    error: str,
+    received_at: datetime,
+) -> InboundMessage:
+    """Keep a whole unusable body for the administrator to inspect."""
+    return InboundMessage.objects.create(
+        municipality=municipality,
+        channel=channel,
+        source=InboundMessage.Source.WEBHOOK,
+        body=storable(body.decode("utf-8", errors="backslashreplace")),
+        headers=headers,
+        received_at=received_at,
+        state=InboundMessage.State.FAILED,
+        error=error,
+    )
+
+
+def inbox_accept(
+    *,
+    municipality: Municipality,
+    channel: str,
+    items: Sequence[Any],
+    headers: dict[str, str],
+    received_at: datetime,
+    source: str = InboundMessage.Source.WEBHOOK,
+    import_batch_id: int | None = None,
+) -> list[ItemResult]:
+    """Store every item: valid ones pending (or reported duplicate), invalid ones failed.
+
+    Runs in the caller's transaction; processing is enqueued after it commits, so a message is
+    acknowledged only once its row is durable.
+    """
+    adapter = adapter_for(channel)
+    if adapter is None:
+        raise BodyInvalid(f"Неизвестный канал: {channel}")
+    delivery = uuid.uuid4()
+    results: dict[int, ItemResult] = {}
+    valid: dict[str, tuple[int, Any]] = {}
+    failed_rows: list[InboundMessage] = []
+    for index, item in enumerate(items):
+        try:
+            parsed = adapter.parse(item)
+        except PayloadInvalid as invalid:
+            results[index] = ItemResult(
+                index, "invalid", invalid.external_id, errors=invalid.errors
+            )
+            failed_rows.append(
+                InboundMessage(
+                    municipality=municipality,
+                    channel=channel,
+                    source=source,
+                    body=_raw(item),
+                    headers=headers,
+                    received_at=received_at,
+                    state=InboundMessage.State.FAILED,
+                    error="; ".join(f"{k}: {' '.join(v)}" for k, v in invalid.errors.items())[
+                        :5000
+                    ],
+                    error_fields=invalid.errors,
+                    import_batch_id=import_batch_id,
+                )
+            )
+            continue
+        external_id = parsed.message.external_id
+        if external_id in valid:
+            results[index] = ItemResult(index, "duplicate", external_id)
+            continue
+        valid[external_id] = (index, item)
+    if failed_rows:
+        InboundMessage.objects.bulk_create(failed_rows)
+    if valid:
+        InboundMessage.objects.bulk_create(
+            [
+                InboundMessage(
+                    municipality=municipality,
+                    channel=channel,
+                    external_id=external_id,
+                    source=source,
+                    body=_raw(item),
+                    headers=headers,
+                    received_at=received_at,
+                    delivery=delivery,
+                    import_batch_id=import_batch_id,
+                )
+                for external_id, (_, item) in valid.items()
+            ],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        stored = InboundMessage.objects.filter(
+            municipality=municipality, channel=channel, external_id__in=list(valid)
+        ).values_list("pk", "external_id", "delivery", "incident_id")
+        accepted_ids: list[int] = []
+        for pk, external_id, row_delivery, incident_id in stored:
+            index = valid[external_id][0]
+            if row_delivery == delivery:
+                results[index] = ItemResult(index, "accepted", external_id)
+                accepted_ids.append(pk)
+            else:
+                results[index] = ItemResult(index, "duplicate", external_id, incident_id)
+        municipality_id = municipality.pk
+        transaction.on_commit(
+            lambda: inbox_enqueue(municipality_id=municipality_id, ids=accepted_ids)
+        )
+    return [results[index] for index in sorted(results)]
+
+
+def inbox_enqueue(*, municipality_id: int, ids: Sequence[int]) -> None:
+    """Hand rows to the worker. A broker that is down loses nothing: the rows stay pending and
+    the re-enqueue sweeper hands them over again once it is back."""
+    from integrations.tasks import inbound_process_task
+
+    for start in range(0, len(ids), PROCESS_CHUNK):
+        chunk = list(ids[start : start + PROCESS_CHUNK])
+        try:
+            inbound_process_task.delay(municipality_id=municipality_id, inbound_ids=chunk)
+        except Exception:  # any broker failure: the sweeper is the retry
+            logger.warning(
+                "broker unavailable: %d inbound rows left pending for the sweeper", len(chunk)
+            )
+            return
+
+
+def parse_row(adapter: Adapter, row: InboundMessage) -> ParsedMessage:
+    return adapter.parse(json.loads(row.body))
