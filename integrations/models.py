@@ -274,8 +274,10 @@ class OutboxMessage(TenantModel):
         verbose_name_plural = _("исходящие ответы")
         ordering = ["-created_at"]
         constraints = [
+            # One delivery per answered incident: a merged duplicate gets the parent's answer
+            # in its own channel.
             models.UniqueConstraint(
-                fields=["municipality", "answer"], name="outbox_once_per_answer"
+                fields=["municipality", "answer", "incident"], name="outbox_once_per_incident"
             )
         ]
         indexes = [

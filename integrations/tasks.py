@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from integrations.services.outbox import outbox_deliver, outbox_requeue_due
 from integrations.services.processing import inbound_process, inbox_requeue_stale
 
 
@@ -15,3 +16,13 @@ def inbound_process_task(*, municipality_id: int, inbound_ids: list[int]) -> int
 @shared_task(acks_late=True)
 def inbox_requeue_task() -> int:
     return inbox_requeue_stale()
+
+
+@shared_task(acks_late=True)
+def outbox_deliver_task(*, municipality_id: int, outbox_id: int) -> str:
+    return outbox_deliver(municipality_id=municipality_id, outbox_id=outbox_id)
+
+
+@shared_task(acks_late=True)
+def outbox_requeue_task() -> int:
+    return outbox_requeue_due()

@@ -224,6 +224,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Issue 4 item 7: answers whose delivery is due (first try missed, or a retry's backoff over).
+    "integrations-outbox-requeue": {
+        "task": "integrations.tasks.outbox_requeue_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # --- Security (production) --------------------------------------------------------------------
@@ -258,4 +264,9 @@ LOGGING = {
 # A webhook body above this is refused with 413 (500 messages of ~20 KB fit comfortably).
 MCU_WEBHOOK_MAX_BYTES: int = env.int("MCU_WEBHOOK_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MCU_WEBHOOK_MAX_BYTES + 1024
+# Called inside answer_publish's transaction (see incidents.services.answers).
+MCU_ANSWER_PUBLISHED_HOOKS = ["integrations.services.outbox.outbox_enqueue_for_answer"]
+# Where each channel's answers go: "im=https://im.example.ru/answers,pos=…". A channel with no
+# endpoint delivers to the log (the laptop default).
+MCU_CHANNEL_ENDPOINTS: dict[str, str] = env.dict("MCU_CHANNEL_ENDPOINTS", default={})
 MCU_ACCESSIBLE_MUNICIPALITIES = "roles.selectors.municipality_ids_for_user"

@@ -7,10 +7,13 @@ published by the owner (or the ПОС operator). Every edit of the text is a new
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from incidents.exceptions import InvalidInput, TransitionNotAllowed
 from incidents.models import Answer, AnswerVersion, Approval, Incident, IncidentEvent, Status
@@ -282,9 +285,20 @@ def answer_publish(*, incident: Incident, actor: User, expected_version: int | N
     answer.published_at = now
     answer.published_by = actor
     answer.save(update_fields=["state", "published_at", "published_by", "updated_at"])
-    for target in [incident, *Incident.objects.select_for_update().filter(merged_into=incident)]:
+    targets = [incident, *Incident.objects.select_for_update().filter(merged_into=incident)]
+    for target in targets:
         _mark_answered(target, actor=actor, at=now, answer=answer)
+    for hook in _published_hooks():
+        # In this transaction: the channels app writes its outbox row here, so an answer is
+        # never published without being queued for delivery, nor queued without being published.
+        hook(answer=answer, incidents=targets)
     return answer
+
+
+def _published_hooks() -> list[Callable[..., None]]:
+    """``settings.MCU_ANSWER_PUBLISHED_HOOKS``: apps built on incidents (the channels' outbox)
+    join the publishing transaction without incidents importing them."""
+    return [import_string(path) for path in getattr(settings, "MCU_ANSWER_PUBLISHED_HOOKS", ())]
 
 
 def _mark_answered(incident: Incident, *, actor: User, at: datetime, answer: Answer) -> None:
