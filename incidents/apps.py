@@ -19,3 +19,15 @@ class IncidentsConfig(AppConfig):
         from incidents.services.seeding import incidents_reference_seed
 
         incidents_reference_seed(log=log)
+
+    def seed_demo(self, *, log: SeedLog) -> None:
+        """Demo incidents (issue 3 item 11): on the laptop — ``make run`` sets DEBUG — or
+        wherever ``MCU_DEMO_INCIDENTS`` turns them on. Not by default elsewhere: the test suite
+        seeds the demo accounts in many tests and must not pay for 1 500 incidents each time."""
+        from django.conf import settings
+
+        if not getattr(settings, "MCU_DEMO_INCIDENTS", settings.DEBUG):
+            return
+        from incidents.services.demo import incidents_demo_seed
+
+        incidents_demo_seed(log=log)

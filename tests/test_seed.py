@@ -16,7 +16,7 @@ def _snapshot() -> dict[str, list[dict[str, Any]]]:
     """Every row of every project table and of users, groups and their permissions."""
     tables: dict[str, list[dict[str, Any]]] = {}
     with dangerously_unscoped(reason="test: snapshot of all tenants' seed data"):
-        for label in ("mcu", "roles"):
+        for label in ("mcu", "roles", "incidents"):
             for model in apps.get_app_config(label).get_models():
                 tables[model._meta.label] = list(model._base_manager.order_by("pk").values())
     Group = apps.get_model("auth", "Group")
@@ -35,9 +35,16 @@ def _run(command: str) -> str:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("command", ["seed", "seed_demo"])
-def test_second_run_changes_nothing(command):
+def test_second_run_changes_nothing(command, settings, monkeypatch):
+    # The demo incidents too (off by default in the suite), 60 per municipality: every fate
+    # at a fifth of the size; incidents/tests/test_demo.py checks the full demo.
+    settings.MCU_DEMO_INCIDENTS = True
+    monkeypatch.setattr("incidents.services.demo.TARGETS", {})
+    monkeypatch.setattr("incidents.services.demo.DEFAULT_TARGET", 60)
     first_output = _run(command)
     assert "без изменений" not in first_output
+    if command == "seed_demo":
+        assert "incidents.Incident: +300" in first_output
     before = _snapshot()
     assert _run(command).strip().endswith("без изменений")
     assert _snapshot() == before
