@@ -26,7 +26,7 @@ class IncidentsConfig(AppConfig):
         seeds the demo accounts in many tests and must not pay for 1 500 incidents each time."""
         from django.conf import settings
 
-        if not getattr(settings, "MCU_DEMO_INCIDENTS", settings.DEBUG):
+        if not settings.MCU_DEMO_INCIDENTS:
             return
         from incidents.services.demo import incidents_demo_seed
 

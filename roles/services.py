@@ -104,7 +104,8 @@ def roster_seed(*, roster: RosterSeed, log: SeedLog) -> None:
             )
         people = {
             person.key: _user_upsert(
-                username=f"{roster.slug}-{person.key}",
+                # A dot, not a dash: demo logins are "<slug>-<role>" and must never be a chair.
+                username=f"{roster.slug}.{person.key}",
                 full_name=person.full_name,
                 position=person.position,
                 log=log,
@@ -180,8 +181,9 @@ def demo_username(municipality: Municipality, role: str) -> str:
 def demo_accounts_seed(*, log: SeedLog) -> None:
     """``<slug>-<role>`` for every role a municipality's act gives, ``admin``, and ЦУР analysts.
 
-    A demo account gets the qualifiers (sector, channel, unit) of the act's first row of its role,
-    so ``lensky-sector-owner`` answers for the production block like the deputy it stands in for.
+    A demo account stands in for every chair of its role: it gets one assignment per act row of
+    that role, with the row's sector / channel / unit — ``sosnovoborsk-sector-owner`` answers for
+    all seven directions, ``lensky-sector-owner`` for both deputies' blocks.
     """
     if not User.objects.filter(username="admin").exists():
         User.objects.create_superuser(
@@ -194,12 +196,12 @@ def demo_accounts_seed(*, log: SeedLog) -> None:
     admin_group = _admin_group(log=log)
     for municipality in Municipality.objects.order_by("slug"):
         with municipality_scope(municipality.pk):
-            first_rows: dict[str, RoleAssignment] = {}
+            rows_by_role: dict[str, list[RoleAssignment]] = {}
             for row in RoleAssignment.objects.filter(source=RoleAssignment.Source.ACT).order_by(
                 "pk"
             ):
-                first_rows.setdefault(row.role, row)
-            for role, row in first_rows.items():
+                rows_by_role.setdefault(row.role, []).append(row)
+            for role, rows in rows_by_role.items():
                 label = Role(role).label
                 user = _demo_user(
                     username=demo_username(municipality, role),
@@ -210,20 +212,21 @@ def demo_accounts_seed(*, log: SeedLog) -> None:
                 if role == Role.TECH_ADMIN and not user.groups.filter(pk=admin_group.pk).exists():
                     user.groups.add(admin_group)
                     log.record("roles.User", created=False, changed=True)
-                seed_upsert(
-                    RoleAssignment,
-                    lookup={"municipality": municipality, "seed_key": f"demo:{role}"},
-                    values={
-                        "user": user,
-                        "role": role,
-                        "position_title": row.position_title,
-                        "sector_id": row.sector_id,
-                        "channel": row.channel,
-                        "org_unit_id": row.org_unit_id,
-                        "source": RoleAssignment.Source.DEMO,
-                    },
-                    log=log,
-                )
+                for row in rows:
+                    seed_upsert(
+                        RoleAssignment,
+                        lookup={"municipality": municipality, "seed_key": f"demo:{row.seed_key}"},
+                        values={
+                            "user": user,
+                            "role": role,
+                            "position_title": row.position_title,
+                            "sector_id": row.sector_id,
+                            "channel": row.channel,
+                            "org_unit_id": row.org_unit_id,
+                            "source": RoleAssignment.Source.DEMO,
+                        },
+                        log=log,
+                    )
     for region in Region.objects.order_by("slug"):
         analyst = _demo_user(
             username=f"{region.slug}-analyst",

@@ -110,3 +110,46 @@ def test_reseeding_keeps_an_administrators_roster_change():
     before = _snapshot()
     assert _run("seed").strip().endswith("без изменений")
     assert _snapshot() == before
+
+
+@pytest.mark.django_db
+def test_every_demo_login_logs_in_and_is_never_a_chair_of_the_act(client):
+    from roles.models import RoleAssignment, User
+
+    _run("seed_demo")
+    with dangerously_unscoped(reason="test: every municipality's demo logins"):
+        demo_ids = set(
+            RoleAssignment.objects.filter(source="demo").values_list("user_id", flat=True)
+        )
+        act_ids = set(
+            RoleAssignment.objects.filter(source="act", user__isnull=False).values_list(
+                "user_id", flat=True
+            )
+        )
+    assert demo_ids
+    assert demo_ids.isdisjoint(act_ids)
+    for user in User.objects.filter(pk__in=demo_ids):
+        assert user.check_password("mcu-demo"), user.username
+
+
+@pytest.mark.django_db
+def test_a_demo_account_stands_in_for_every_chair_of_its_role():
+    from mcu.models import Municipality
+    from mcu.tenancy import municipality_scope
+    from roles.models import RoleAssignment
+
+    _run("seed_demo")
+    sosnovoborsk = Municipality.objects.get(slug="sosnovoborsk")
+    with municipality_scope(sosnovoborsk.pk):
+        sectors = set(
+            RoleAssignment.objects.filter(user__username="sosnovoborsk-sector-owner").values_list(
+                "sector__code", flat=True
+            )
+        )
+        act_sectors = set(
+            RoleAssignment.objects.filter(source="act", role="sector_owner").values_list(
+                "sector__code", flat=True
+            )
+        )
+    assert len(sectors) == 7
+    assert sectors == act_sectors

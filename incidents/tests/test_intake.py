@@ -580,8 +580,8 @@ def test_a_routed_message_notifies_the_blocks_owners_and_executors(
 @pytest.mark.parametrize(
     ("channel", "operator"),
     [
-        pytest.param(Channel.IM, "oktyabrsky-kic-pr-specialist", id="ИМ"),
-        pytest.param(Channel.POS, "oktyabrsky-appeals-dept-head", id="ПОС"),
+        pytest.param(Channel.IM, "oktyabrsky.kic-pr-specialist", id="ИМ"),
+        pytest.param(Channel.POS, "oktyabrsky.appeals-dept-head", id="ПОС"),
     ],
 )
 def test_an_unrouted_message_notifies_the_channel_operator(

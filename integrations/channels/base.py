@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from incidents.services.intake import IncomingMessage
@@ -63,14 +65,46 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 class CleanTextField(serializers.CharField):
     """Text as citizens write it: NUL bytes removed (PostgreSQL rejects them), kept otherwise.
 
-    HTML and scripts are stored as text and escaped when shown; emoji are kept.
+    HTML and scripts are stored as text and escaped when shown; emoji are kept. Only a JSON
+    string is text: DRF's CharField would quietly turn ``12345`` into ``"12345"``.
     """
 
+    default_error_messages = {"not_string": "Ожидалась строка."}
+
     def to_internal_value(self, data: Any) -> str:
-        if isinstance(data, str):
-            data = data.replace("\x00", "")
-        value: str = super().to_internal_value(data)
+        if not isinstance(data, str):
+            self.fail("not_string")
+        value: str = super().to_internal_value(data.replace("\x00", ""))
         return value
+
+
+class MessageTextField(CleanTextField):
+    """The message itself: up to 100 000 characters, not blank, whitespace kept as sent."""
+
+    default_error_messages = {"blank": "Пустой текст сообщения."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 100_000)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not value.strip():
+            self.fail("blank")
+        return value
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with an offset, or a field error. DRF would read a naive "10:15" as UTC, which in
+    Yekaterinburg moves a 3-hour term by five hours."""
+
+    default_error_messages = {"naive": "Время должно быть с часовым поясом (ISO 8601)."}
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
 
 
 class Adapter:

@@ -14,7 +14,13 @@ from typing import Any
 from rest_framework import serializers
 
 from incidents.services.intake import IncomingMessage
-from integrations.channels.base import Adapter, CleanTextField, ParsedMessage
+from integrations.channels.base import (
+    Adapter,
+    AwareDateTimeField,
+    CleanTextField,
+    MessageTextField,
+    ParsedMessage,
+)
 from roles.models import Channel
 
 
@@ -41,25 +47,15 @@ class AttachmentSerializer(serializers.Serializer[Any]):
 
 class PosSerializer(serializers.Serializer[Any]):
     id = serializers.CharField(max_length=200)
-    created_at = serializers.DateTimeField()
+    created_at = AwareDateTimeField()
     category = CategorySerializer()
     subcategory = CategorySerializer(required=False, allow_null=True)
     fast_track = serializers.BooleanField()
-    text = CleanTextField(max_length=100_000, trim_whitespace=False)
+    text = MessageTextField()
     address = CleanTextField(max_length=500, required=False, allow_blank=True)
     coordinates = CoordinatesSerializer(required=False, allow_null=True)
     applicant = ApplicantSerializer()
     attachments = AttachmentSerializer(many=True, required=False)
-
-    def validate_created_at(self, value: Any) -> Any:
-        if value.tzinfo is None:
-            raise serializers.ValidationError("Время должно быть с часовым поясом (ISO 8601).")
-        return value
-
-    def validate_text(self, value: str) -> str:
-        if not value.strip():
-            raise serializers.ValidationError("Пустой текст сообщения.")
-        return value
 
 
 class PosAdapter(Adapter):

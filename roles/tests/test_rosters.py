@@ -108,7 +108,7 @@ def test_act_rows_start_on_the_act_date(seeded):
 
 
 def test_chairs_of_the_act_cannot_log_in_until_an_administrator_allows_it(seeded):
-    chair = User.objects.get(username="askiz-deputy-head")
+    chair = User.objects.get(username="askiz.deputy-head")
     assert chair.full_name == "Симаткин В.И."
     assert not chair.has_usable_password()
 
