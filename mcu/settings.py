@@ -30,6 +30,7 @@ env = environ.Env(
     SECURE_HSTS_SECONDS=(int, 31_536_000),
     USE_X_FORWARDED_PROTO=(bool, True),
     LOG_LEVEL=(str, "INFO"),
+    MCU_DEMO_INCIDENTS=(bool, None),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    # DRF validates channel payloads (and serves the ЦУР API); as an app its Russian messages load.
+    "rest_framework",
     # Project apps, in dependency order: each may import only those above it. `seed` and
     # `seed_demo` call the apps' seeders in this order too.
     "mcu",
@@ -269,4 +272,8 @@ MCU_ANSWER_PUBLISHED_HOOKS = ["integrations.services.outbox.outbox_enqueue_for_a
 # Where each channel's answers go: "im=https://im.example.ru/answers,pos=…". A channel with no
 # endpoint delivers to the log (the laptop default).
 MCU_CHANNEL_ENDPOINTS: dict[str, str] = env.dict("MCU_CHANNEL_ENDPOINTS", default={})
+# `seed_demo` adds ~1 500 demo incidents when this is on (default: with DEBUG, i.e. `make run`).
+MCU_DEMO_INCIDENTS: bool = (
+    DEBUG if env("MCU_DEMO_INCIDENTS") is None else bool(env("MCU_DEMO_INCIDENTS"))
+)
 MCU_ACCESSIBLE_MUNICIPALITIES = "roles.selectors.municipality_ids_for_user"
