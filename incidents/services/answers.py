@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from incidents.exceptions import InvalidInput, TransitionNotAllowed
 from incidents.models import Answer, AnswerVersion, Approval, Incident, IncidentEvent, Status
@@ -47,13 +48,17 @@ def answer_save_draft(
 ) -> Answer:
     text = text.replace("\x00", "").strip()
     if not text:
-        raise InvalidInput("Текст ответа пуст.", field="text")
+        raise InvalidInput(_("Текст ответа пуст."), field="text")
     if len(text) > MAX_ANSWER_LENGTH:
-        raise InvalidInput(f"Ответ длиннее {MAX_ANSWER_LENGTH} символов.", field="text")
+        raise InvalidInput(
+            _("Ответ длиннее %(MAX_ANSWER_LENGTH)s символов.")
+            % {"MAX_ANSWER_LENGTH": MAX_ANSWER_LENGTH},
+            field="text",
+        )
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.ANSWER_DRAFT)
     _require_status(
-        incident, (Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED), "готовить ответ"
+        incident, (Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED), _("готовить ответ")
     )
     answer = current_answer(incident)
     if answer is None or answer.state not in (Answer.State.DRAFT, Answer.State.RETURNED):
@@ -95,10 +100,10 @@ def answer_save_draft(
 def answer_submit(*, incident: Incident, actor: User, expected_version: int | None) -> Answer:
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.ANSWER_SUBMIT)
-    _require_status(incident, (Status.IN_PROGRESS,), "отправить ответ на согласование")
+    _require_status(incident, (Status.IN_PROGRESS,), _("отправить ответ на согласование"))
     answer = current_answer(incident)
     if answer is None or answer.state not in (Answer.State.DRAFT, Answer.State.RETURNED):
-        raise TransitionNotAllowed("Сначала подготовьте текст ответа.")
+        raise TransitionNotAllowed(_("Сначала подготовьте текст ответа."))
     answer.state = Answer.State.ON_APPROVAL
     answer.sector_approved_at = None
     answer.head_approved_at = None
@@ -126,7 +131,7 @@ def _pending_stage(incident: Incident, answer: Answer) -> str:
         return Approval.Stage.SECTOR
     if incident.channel in SOCIAL_CHANNELS and answer.head_approved_at is None:
         return Approval.Stage.HEAD
-    raise TransitionNotAllowed("Ответ уже согласован.")
+    raise TransitionNotAllowed(_("Ответ уже согласован."))
 
 
 _STAGE_CAPABILITY: dict[str, Capability] = {
@@ -153,10 +158,10 @@ def answer_approve(
     *, incident: Incident, actor: User, expected_version: int | None, comment: str = ""
 ) -> Answer:
     incident = lock_incident(incident, expected_version=expected_version)
-    _require_status(incident, (Status.ON_APPROVAL,), "согласовать ответ")
+    _require_status(incident, (Status.ON_APPROVAL,), _("согласовать ответ"))
     answer = current_answer(incident)
     if answer is None or answer.state != Answer.State.ON_APPROVAL:
-        raise TransitionNotAllowed("Нет ответа, ожидающего согласования.")
+        raise TransitionNotAllowed(_("Нет ответа, ожидающего согласования."))
     stage = _pending_stage(incident, answer)
     require_capability(actor=actor, incident=incident, capability=_STAGE_CAPABILITY[stage])
     now = timezone.now()
@@ -231,12 +236,12 @@ def answer_return(
     *, incident: Incident, actor: User, expected_version: int | None, reason: str
 ) -> Answer:
     if not reason.strip():
-        raise InvalidInput("Укажите, что доработать.", field="reason")
+        raise InvalidInput(_("Укажите, что доработать."), field="reason")
     incident = lock_incident(incident, expected_version=expected_version)
-    _require_status(incident, (Status.ON_APPROVAL,), "вернуть ответ на доработку")
+    _require_status(incident, (Status.ON_APPROVAL,), _("вернуть ответ на доработку"))
     answer = current_answer(incident)
     if answer is None or answer.state != Answer.State.ON_APPROVAL:
-        raise TransitionNotAllowed("Нет ответа, ожидающего согласования.")
+        raise TransitionNotAllowed(_("Нет ответа, ожидающего согласования."))
     stage = _pending_stage(incident, answer)
     require_capability(actor=actor, incident=incident, capability=_STAGE_CAPABILITY[stage])
     Approval.objects.create(
@@ -276,10 +281,10 @@ def answer_publish(*, incident: Incident, actor: User, expected_version: int | N
     """Publish the approved answer: the clock stops; merged duplicates are answered with it."""
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.ANSWER_PUBLISH)
-    _require_status(incident, (Status.APPROVED,), "опубликовать ответ")
+    _require_status(incident, (Status.APPROVED,), _("опубликовать ответ"))
     answer = current_answer(incident)
     if answer is None or answer.state != Answer.State.APPROVED:
-        raise TransitionNotAllowed("Опубликовать можно только согласованный ответ.")
+        raise TransitionNotAllowed(_("Опубликовать можно только согласованный ответ."))
     now = timezone.now()
     answer.state = Answer.State.PUBLISHED
     answer.published_at = now

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.exceptions import ActorLacksCapability, StaleVersion, WrongMunicipality
 from incidents.models import Incident, IncidentEvent, Notification
@@ -27,7 +28,7 @@ def lock_incident(incident: Incident, *, expected_version: int | None) -> Incide
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(
-            "Инцидент уже изменил другой сотрудник. Обновите карточку и повторите действие."
+            _("Инцидент уже изменил другой сотрудник. Обновите карточку и повторите действие.")
         )
     return locked
 
@@ -51,7 +52,7 @@ def require_capability(
     caps = capabilities or actor_capabilities(user=actor, municipality=incident.municipality)
     if not caps.can_on(capability, sector_id=incident.sector_id, channel=incident.channel):
         raise ActorLacksCapability(
-            "Ваша роль в МЦУ не позволяет выполнить это действие с этим инцидентом."
+            _("Ваша роль в МЦУ не позволяет выполнить это действие с этим инцидентом.")
         )
 
 
@@ -60,7 +61,7 @@ def require_same_municipality(incident: Incident, *objects: Any) -> None:
         if obj is not None and getattr(obj, "municipality_id", incident.municipality_id) != (
             incident.municipality_id
         ):
-            raise WrongMunicipality("Объект относится к другому муниципальному образованию.")
+            raise WrongMunicipality(_("Объект относится к другому муниципальному образованию."))
 
 
 def record_event(

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.exceptions import ActorLacksCapability, InvalidInput
 from incidents.models import Incident, IncidentEvent, Kind, SectorTopic, SlaPolicy, Status, Topic
@@ -97,15 +98,21 @@ def route(*, municipality: Municipality, topic: Topic | None, sector_code: str |
 
 def _validate(message: IncomingMessage) -> None:
     if message.channel not in Channel.values:
-        raise InvalidInput(f"Неизвестный канал: {message.channel}", field="channel")
+        raise InvalidInput(
+            _("Неизвестный канал: %(channel)s") % {"channel": message.channel}, field="channel"
+        )
     if not message.external_id.strip():
-        raise InvalidInput("Не указан номер сообщения в канале.", field="external_id")
+        raise InvalidInput(_("Не указан номер сообщения в канале."), field="external_id")
     if not message.text.strip():
-        raise InvalidInput("Пустой текст сообщения.", field="text")
+        raise InvalidInput(_("Пустой текст сообщения."), field="text")
     if timezone.is_naive(message.received_at):
-        raise InvalidInput("Время поступления должно содержать часовой пояс.", field="received_at")
+        raise InvalidInput(
+            _("Время поступления должно содержать часовой пояс."), field="received_at"
+        )
     if message.kind not in Kind.values:
-        raise InvalidInput(f"Неизвестный вид обращения: {message.kind}", field="kind")
+        raise InvalidInput(
+            _("Неизвестный вид обращения: %(kind)s") % {"kind": message.kind}, field="kind"
+        )
 
 
 def _require_register(*, actor: User, municipality: Municipality, channel: str) -> None:
@@ -113,7 +120,7 @@ def _require_register(*, actor: User, municipality: Municipality, channel: str) 
     caps = actor_capabilities(user=actor, municipality=municipality)
     if not caps.can_on(Capability.INCIDENT_REGISTER, sector_id=None, channel=channel):
         raise ActorLacksCapability(
-            "Ваша роль в МЦУ не позволяет регистрировать сообщения этого канала."
+            _("Ваша роль в МЦУ не позволяет регистрировать сообщения этого канала.")
         )
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents import deadlines
 from incidents.exceptions import InvalidInput, TransitionNotAllowed
@@ -45,7 +46,8 @@ TRIAGE_FROM = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED)
 def _require_status(incident: Incident, allowed: tuple[str, ...], action: str) -> None:
     if incident.status not in allowed:
         raise TransitionNotAllowed(
-            f"Нельзя {action}: инцидент в статусе «{incident.get_status_display()}»."
+            _("Нельзя %(action)s: инцидент в статусе «%(status)s».")
+            % {"action": action, "status": incident.get_status_display()}
         )
 
 
@@ -114,14 +116,14 @@ def incident_assign(
     require_same_municipality(incident, sector, org_unit)
     if sector is None and org_unit is None and responsible is None:
         raise InvalidInput(
-            "Укажите отраслевой блок, подразделение или ответственного.", field="sector"
+            _("Укажите отраслевой блок, подразделение или ответственного."), field="sector"
         )
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.INCIDENT_TRIAGE)
-    _require_status(incident, TRIAGE_FROM, "назначить ответственного")
+    _require_status(incident, TRIAGE_FROM, _("назначить ответственного"))
     if responsible is not None and not _holds_role_here(responsible, incident):
         raise InvalidInput(
-            "Ответственный должен входить в состав МЦУ этого муниципального образования.",
+            _("Ответственный должен входить в состав МЦУ этого муниципального образования."),
             field="responsible",
         )
     fields = ["sector", "org_unit", "responsible", "topic", "auto_routed", "stage_due_at"]
@@ -183,7 +185,7 @@ def incident_take(*, incident: Incident, actor: User, expected_version: int | No
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.INCIDENT_TAKE)
     _require_status(
-        incident, (Status.ASSIGNED, Status.REOPENED, Status.POSTPONED), "взять в работу"
+        incident, (Status.ASSIGNED, Status.REOPENED, Status.POSTPONED), _("взять в работу")
     )
     incident.responsible = actor
     # A postponed incident keeps its promised date's term: nothing to recompute.
@@ -201,10 +203,10 @@ def incident_reject(
 ) -> Incident:
     """Not an incident (spam, insults, no substance…): closed with a reason from the fixed list."""
     if reason not in RejectReason.values:
-        raise InvalidInput("Выберите причину из списка.", field="reason")
+        raise InvalidInput(_("Выберите причину из списка."), field="reason")
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.INCIDENT_REJECT)
-    _require_status(incident, OPEN_STATUSES, "отклонить")
+    _require_status(incident, OPEN_STATUSES, _("отклонить"))
     incident.reject_reason = reason
     incident.closed_at = timezone.now()
     return _transition(
@@ -232,10 +234,10 @@ def incident_forward(
     the timeline records whether that term was kept.
     """
     if target not in ForwardTarget.values:
-        raise InvalidInput("Выберите, куда перенаправить.", field="target")
+        raise InvalidInput(_("Выберите, куда перенаправить."), field="target")
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.INCIDENT_FORWARD)
-    _require_status(incident, OPEN_STATUSES, "перенаправить")
+    _require_status(incident, OPEN_STATUSES, _("перенаправить"))
     now = timezone.now()
     incident.forward_target = target
     incident.closed_at = now
@@ -269,17 +271,17 @@ def incident_postpone(
 ) -> Incident:
     """An interim answer now, the resolution on a promised date; judged against that date."""
     if not interim_answer.strip():
-        raise InvalidInput("Нужен промежуточный ответ заявителю.", field="interim_answer")
+        raise InvalidInput(_("Нужен промежуточный ответ заявителю."), field="interim_answer")
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.INCIDENT_POSTPONE)
     _require_status(
         incident,
         (Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED),
-        "отложить",
+        _("отложить"),
     )
     today = incident.municipality.local_time().date()
     if until <= today:
-        raise InvalidInput("Дата решения должна быть позже сегодняшней.", field="until")
+        raise InvalidInput(_("Дата решения должна быть позже сегодняшней."), field="until")
     now = timezone.now()
     Answer.objects.create(
         municipality_id=incident.municipality_id,
@@ -350,29 +352,31 @@ def incident_extend_deadline(
 ) -> Incident:
     """59-ФЗ ст. 12 ч. 2: one extension of up to 30 days, with a reason, by the head."""
     if not reason.strip():
-        raise InvalidInput("Укажите причину продления.", field="reason")
+        raise InvalidInput(_("Укажите причину продления."), field="reason")
     if not 1 <= days <= deadlines.MAX_EXTENSION_DAYS:
         raise InvalidInput(
-            f"Продлить можно на 1–{deadlines.MAX_EXTENSION_DAYS} дней.", field="days"
+            _("Продлить можно на 1–%(MAX_EXTENSION_DAYS)s дней.")
+            % {"MAX_EXTENSION_DAYS": deadlines.MAX_EXTENSION_DAYS},
+            field="days",
         )
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.INCIDENT_EXTEND_DEADLINE)
     if incident.kind != Kind.APPEAL:
-        raise TransitionNotAllowed("Продлить срок можно только обращению по 59-ФЗ.")
-    _require_status(incident, OPEN_STATUSES, "продлить срок")
+        raise TransitionNotAllowed(_("Продлить срок можно только обращению по 59-ФЗ."))
+    _require_status(incident, OPEN_STATUSES, _("продлить срок"))
     if incident.extension_count >= 1:
         raise TransitionNotAllowed(
-            "Срок по обращению уже продлевался: 59-ФЗ допускает одно продление."
+            _("Срок по обращению уже продлевался: 59-ФЗ допускает одно продление.")
         )
     if incident.due_at is None:
-        raise TransitionNotAllowed("У обращения нет срока, продлевать нечего.")
+        raise TransitionNotAllowed(_("У обращения нет срока, продлевать нечего."))
     old_due = incident.due_at
     try:
         incident.due_at = deadlines.extend(due=old_due, days=days, tz=incident.municipality.tz)
     except ValueError:
         # deadlines.extend counts whole days from a day-term's end; an hour-based term has none.
         raise TransitionNotAllowed(
-            "Срок этого обращения считается в часах; продление по 59-ФЗ считается в днях."
+            _("Срок этого обращения считается в часах; продление по 59-ФЗ считается в днях.")
         ) from None
     incident.extension_count += 1
     incident.warn_at = incident.due_at - (
@@ -411,17 +415,20 @@ def incident_merge(
     """A duplicate joins its parent: counted as a repeat, answered by the parent's one answer."""
     require_same_municipality(incident, into)
     if incident.pk == into.pk:
-        raise InvalidInput("Нельзя объединить инцидент с самим собой.", field="into")
+        raise InvalidInput(_("Нельзя объединить инцидент с самим собой."), field="into")
     incident = lock_incident(incident, expected_version=expected_version)
     into = Incident.objects.select_for_update().get(pk=into.pk)
     require_capability(actor=actor, incident=incident, capability=C.INCIDENT_MERGE)
-    _require_status(incident, OPEN_STATUSES, "объединить")
+    _require_status(incident, OPEN_STATUSES, _("объединить"))
     if into.status == Status.MERGED:
-        raise InvalidInput("Этот инцидент сам объединён с другим; выберите основной.", field="into")
+        raise InvalidInput(
+            _("Этот инцидент сам объединён с другим; выберите основной."), field="into"
+        )
     if into.status in (Status.REJECTED, Status.FORWARDED):
         # Its citizen would never get an answer from this МЦУ: handle the duplicate on its own.
         raise InvalidInput(
-            "Основной инцидент отклонён или перенаправлен; объединять с ним нельзя.", field="into"
+            _("Основной инцидент отклонён или перенаправлен; объединять с ним нельзя."),
+            field="into",
         )
     incident.merged_into = into
     incident.is_repeat = True
@@ -481,10 +488,10 @@ def incident_reopen(
 ) -> Incident:
     """The citizen is not satisfied (or the answer did not solve it): a new round, a repeat."""
     if not reason.strip():
-        raise InvalidInput("Укажите причину возобновления.", field="reason")
+        raise InvalidInput(_("Укажите причину возобновления."), field="reason")
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.INCIDENT_REOPEN)
-    _require_status(incident, (Status.ANSWERED, Status.CLOSED), "возобновить")
+    _require_status(incident, (Status.ANSWERED, Status.CLOSED), _("возобновить"))
     incident.is_repeat = True
     incident.closed_at = None
     incident.answered_at = None
@@ -529,7 +536,7 @@ def incident_close(
 ) -> Incident:
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.INCIDENT_TRIAGE)
-    _require_status(incident, (Status.ANSWERED,), "закрыть")
+    _require_status(incident, (Status.ANSWERED,), _("закрыть"))
     incident.closed_at = timezone.now()
     return _transition(incident, Status.CLOSED, actor=actor, fields=["closed_at"])
 
@@ -541,7 +548,7 @@ def incident_link_repeat(
     """Staff link a repeat by hand, or unlink one (``original=None``) the rule linked wrongly."""
     require_same_municipality(incident, original)
     if original is not None and original.pk == incident.pk:
-        raise InvalidInput("Инцидент не может быть повтором самого себя.", field="original")
+        raise InvalidInput(_("Инцидент не может быть повтором самого себя."), field="original")
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.INCIDENT_TRIAGE)
     previous = incident.repeat_of_id
@@ -568,10 +575,10 @@ def incident_rate(
     repeat (issue: «rating ≤ 2 reopens and counts as repeat»).
     """
     if not 1 <= rating <= 5:
-        raise InvalidInput("Оценка — от 1 до 5.", field="rating")
+        raise InvalidInput(_("Оценка — от 1 до 5."), field="rating")
     incident = lock_incident(incident, expected_version=expected_version)
     require_capability(actor=actor, incident=incident, capability=C.INCIDENT_TRIAGE)
-    _require_status(incident, (Status.ANSWERED, Status.CLOSED), "оценить ответ")
+    _require_status(incident, (Status.ANSWERED, Status.CLOSED), _("оценить ответ"))
     incident.satisfaction = rating
     bump(incident, ["satisfaction"])
     record_event(incident, IncidentEvent.Kind.SATISFACTION, actor=actor, data={"rating": rating})
