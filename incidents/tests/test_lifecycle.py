@@ -7,10 +7,9 @@ pothole, routed to the «Дороги» block, unless a test says otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from time_machine import TimeMachineFixture
@@ -44,55 +43,27 @@ from incidents.tests.factories import (
     incident_at,
     make_incident,
     notified,
-    oktyabrsky_staff,
     publish,
     regional_analyst,
     sector,
     seeded_holder,
-    seeded_once,
     snapshot,
     submit,
 )
+from incidents.tests.oktyabrsky import (  # noqa: F401 - pytest fixtures by name
+    OKTYABRSKY,
+    _seed_once,
+    frozen,
+    local,
+    scope,
+    seeded,
+    staff,
+)
 from mcu.models import Municipality
-from mcu.seeding import SeedLog
 from mcu.tenancy import municipality_scope
 from roles.models import Channel, OrgUnit, Role, User
 
-OKTYABRSKY = ZoneInfo("Asia/Yekaterinburg")
 IM, POS, APPEAL = Channel.IM, Channel.POS, Channel.APPEAL
-
-
-def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=OKTYABRSKY)
-
-
-@pytest.fixture(scope="module")
-def _seed_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with seeded_once(django_db_blocker):
-        yield
-
-
-@pytest.fixture
-def seeded(_seed_once: None, db: None) -> SeedLog:
-    """The conftest's seed, made once per module (see ``seeded_once``)."""
-    return SeedLog()
-
-
-@pytest.fixture(autouse=True)
-def frozen(time_machine: TimeMachineFixture) -> TimeMachineFixture:
-    time_machine.move_to(NOW, tick=False)
-    return time_machine
-
-
-@pytest.fixture(autouse=True)
-def scope(municipality: Municipality) -> Iterator[None]:
-    with municipality_scope(municipality.pk):
-        yield
-
-
-@pytest.fixture
-def staff(municipality: Municipality, make_user: Callable[..., User]) -> Staff:
-    return oktyabrsky_staff(municipality, make_user)
 
 
 @pytest.fixture
