@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents.models import Notification
+from incidents.selectors import auto_routing_share
 from incidents.services.notifications import notifications_mark_read
 from roles.access import capability_required, signed_in_user
 from roles.permissions import Capability
 
 NOTIFICATIONS_PAGE_SIZE = 50
+KPI_WINDOW = timedelta(days=30)
+
+
+@capability_required(Capability.MUNICIPALITY_VIEW)
+def home(request: HttpRequest, municipality_slug: str) -> HttpResponse:
+    """The municipality's page: name, local time, the auto-delivery share of the last 30 days."""
+    municipality = request.municipality  # type: ignore[attr-defined]
+    share = auto_routing_share(municipality=municipality, since=timezone.now() - KPI_WINDOW)
+    return render(request, "mcu/home.html", {"auto_routing": share, "kpi_days": KPI_WINDOW.days})
 
 
 @capability_required(Capability.MUNICIPALITY_VIEW)

@@ -9,7 +9,7 @@ from roles import views as roles_views
 
 # Every page of one municipality lives under /m/<slug>/; the scope middleware reads the slug.
 municipality_patterns = [
-    path("", mcu_views.home, name="home"),
+    path("", incidents_views.home, name="home"),
     path("roster/", roles_views.roster, name="roster"),
     path("notifications/", incidents_views.notifications, name="notifications"),
     path("notifications/read/", incidents_views.notifications_read, name="notifications_read"),

@@ -20,8 +20,3 @@ def picker(request: HttpRequest) -> HttpResponse:
     if len(rows) == 1:
         return redirect("home", municipality_slug=rows[0].slug)
     return render(request, "mcu/picker.html", {"municipalities": rows})
-
-
-def home(request: HttpRequest, municipality_slug: str) -> HttpResponse:
-    # The middleware has resolved request.municipality and checked membership (or 404).
-    return render(request, "mcu/home.html", {})

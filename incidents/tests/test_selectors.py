@@ -102,3 +102,37 @@ def test_an_operator_of_another_channel_does_not_see_personal_data(
             )
             is None
         )
+
+
+def test_auto_routing_share_counts_delivered_incidents_of_this_municipality_only(
+    municipality, other_municipality, make_user, login
+):
+    from incidents.selectors import auto_routing_share
+    from incidents.services.lifecycle import incident_assign
+    from roles.models import Sector
+
+    make_incident(municipality, channel="pos", topic_code="roads.potholes")  # auto
+    make_incident(municipality, channel="pos", topic_code="waste.collection")  # auto
+    by_hand = make_incident(municipality, channel="pos", topic_code="other.other")  # unrouted
+    make_incident(municipality, channel="pos", topic_code="other.other")  # still waiting
+    make_incident(other_municipality, channel="pos", topic_code="roads.potholes")
+    operator = make_user(Role.POS_OPERATOR, municipality, channel="pos")
+    with municipality_scope(municipality.pk):
+        roads = Sector.objects.get(municipality=municipality, code="roads")
+        incident_assign(
+            incident=by_hand, actor=operator, expected_version=by_hand.version, sector=roads
+        )
+        share = auto_routing_share(municipality=municipality)
+    assert (share.automatic, share.manual, share.percent) == (2, 1, 66.7)
+    body = login(operator).get(f"/m/{municipality.slug}/").content.decode()
+    assert "66,7 %" in body or "66.7 %" in body
+    assert "2 из 3" in body
+
+
+def test_auto_routing_share_with_nothing_delivered_says_no_data(municipality, make_user, login):
+    from incidents.selectors import auto_routing_share
+
+    with municipality_scope(municipality.pk):
+        assert auto_routing_share(municipality=municipality).percent is None
+    body = login(make_user(Role.HEAD, municipality)).get(f"/m/{municipality.slug}/").content
+    assert "нет данных" in body.decode()
