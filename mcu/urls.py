@@ -13,6 +13,8 @@ municipality_patterns = [
     path("roster/", roles_views.roster, name="roster"),
     path("notifications/", incidents_views.notifications, name="notifications"),
     path("notifications/read/", incidents_views.notifications_read, name="notifications_read"),
+    path("imports/", integrations_views.imports, name="imports"),
+    path("imports/<int:batch_id>/", integrations_views.import_detail, name="import_detail"),
 ]
 
 urlpatterns = [
