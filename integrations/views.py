@@ -160,7 +160,7 @@ def _too_big(max_bytes: int) -> str:
 
 
 def _import_max_bytes() -> int:
-    return int(getattr(settings, "MCU_IMPORT_MAX_BYTES", 50 * 1024 * 1024))
+    return int(settings.MCU_IMPORT_MAX_BYTES)
 
 
 def _require_import_access(request: HttpRequest) -> list[str]:
