@@ -150,3 +150,17 @@ def test_roster_shows_history_of_a_replaced_person(municipality, make_user, logi
     assert "Новиков Н.Н." in current
     assert "Габдулисманов А.А." in history
     assert "28.02.2026" in history
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [
+        (Role.HEAD, True),
+        (Role.TECH_ADMIN, True),
+        (Role.POS_OPERATOR, True),
+        (Role.COORDINATOR, False),
+    ],
+)
+def test_the_import_link_follows_the_permission_matrix(municipality, make_user, login, role, shown):
+    body = login(make_user(role, municipality)).get(_url("home", municipality.slug)).content
+    assert ("Загрузка выгрузок" in body.decode()) is shown
