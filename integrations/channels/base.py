@@ -29,6 +29,10 @@ class PayloadInvalid(Exception):
         self.errors = errors
         self.external_id = external_id
 
+    def summary(self) -> str:
+        """One line for the inbox's error column: «field: message; field: message»."""
+        return "; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items())[:5000]
+
 
 class ChannelUnavailable(Exception):
     """A transient delivery failure (timeout, 5xx): the outbox retries with backoff."""

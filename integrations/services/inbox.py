@@ -141,9 +141,7 @@ def inbox_accept(
                     headers=headers,
                     received_at=received_at,
                     state=InboundMessage.State.FAILED,
-                    error="; ".join(f"{k}: {' '.join(v)}" for k, v in invalid.errors.items())[
-                        :5000
-                    ],
+                    error=invalid.summary(),
                     error_fields=invalid.errors,
                     import_batch_id=import_batch_id,
                 )

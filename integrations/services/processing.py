@@ -97,7 +97,7 @@ def inbound_process(*, municipality_id: int, inbound_ids: list[int]) -> ProcessR
 
 def _describe(error: Exception) -> str:
     if isinstance(error, PayloadInvalid):
-        return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())[:5000]
+        return error.summary()
     if isinstance(error, IncidentError):
         return error.message
     return str(error)[:5000]
