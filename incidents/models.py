@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import ClassVar
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -435,8 +434,6 @@ class Answer(TenantModel):
         RETURNED = "returned", _("Возвращён на доработку")
         APPROVED = "approved", _("Согласован")
         PUBLISHED = "published", _("Опубликован")
-
-    INTERIM: ClassVar[str] = "interim"
 
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="answers", verbose_name=_("инцидент")

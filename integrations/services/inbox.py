@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from integrations.channels import adapter_for
-from integrations.channels.base import Adapter, ParsedMessage, PayloadInvalid
+from integrations.channels.base import PayloadInvalid
 from integrations.models import InboundMessage
 from mcu.models import Municipality
 
@@ -205,7 +205,3 @@ def inbox_enqueue(*, municipality_id: int, ids: Sequence[int]) -> None:
                 "broker unavailable: %d inbound rows left pending for the sweeper", len(chunk)
             )
             return
-
-
-def parse_row(adapter: Adapter, row: InboundMessage) -> ParsedMessage:
-    return adapter.parse(json.loads(row.body))
