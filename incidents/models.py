@@ -471,6 +471,42 @@ class Answer(TenantModel):
         ordering = ["incident", "created_at"]
 
 
+class AnswerTemplate(TenantModel):
+    """A ready answer text for a topic, offered in the answer editor (issue 5 item 4).
+
+    Per municipality: each one answers in its own words and signs with its own bodies. ``topic``
+    empty means a template for any topic (a greeting, a standard closing).
+    """
+
+    topic = models.ForeignKey(
+        Topic,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("тема"),
+    )
+    title = models.CharField(_("название"), max_length=200)
+    text = models.TextField(_("текст"))
+    is_active = models.BooleanField(_("действует"), default=True)
+    updated_at = models.DateTimeField(_("изменён"), auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("шаблон ответа")
+        verbose_name_plural = _("шаблоны ответов")
+        ordering = ["municipality", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "topic", "title"],
+                name="answertemplate_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class AnswerVersion(TenantModel):
     answer = models.ForeignKey(
         Answer, on_delete=models.CASCADE, related_name="versions", verbose_name=_("ответ")
