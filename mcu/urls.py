@@ -2,17 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from incidents import views as incidents_views
 from integrations import views as integrations_views
 from mcu import views as mcu_views
 from roles import views as roles_views
 
 # Every page of one municipality lives under /m/<slug>/; the scope middleware reads the slug.
 municipality_patterns = [
-    path("", incidents_views.home, name="home"),
+    path("", include("incidents.web.urls")),
+    path("incidents/", include("incidents.listing.urls")),
+    path("settings/", include("incidents.configuration.urls")),
     path("roster/", roles_views.roster, name="roster"),
-    path("notifications/", incidents_views.notifications, name="notifications"),
-    path("notifications/read/", incidents_views.notifications_read, name="notifications_read"),
     path("imports/", integrations_views.imports, name="imports"),
     path("imports/<int:batch_id>/", integrations_views.import_detail, name="import_detail"),
 ]

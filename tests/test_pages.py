@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, reverse
 
 from mcu.models import Municipality
 from mcu.urls import municipality_patterns
 from roles.models import RegionMembership, Role, User
 
-# Pages addressed by the municipality alone; pages of one object (an import batch, an incident)
-# have their own cross-tenant tests next to them.
-MUNICIPALITY_PAGES = [p.name for p in municipality_patterns if not p.pattern.converters]
-# Action endpoints take POST only; every other page is fetched with GET.
-POST_ONLY = {"notifications_read"}
+
+def _pages(patterns: list[URLPattern | URLResolver]) -> list[str]:
+    """Named pages addressed by the municipality alone, through every include; pages of one
+    object (an import batch, an incident) have their own cross-tenant tests next to them."""
+    names: list[str] = []
+    for pattern in patterns:
+        if pattern.pattern.converters:
+            continue
+        if isinstance(pattern, URLResolver):
+            names += _pages(pattern.url_patterns)
+        elif pattern.name:
+            names.append(pattern.name)
+    return names
+
+
+MUNICIPALITY_PAGES = _pages(municipality_patterns)
 
 
 def _fetch(client, page: str, slug: str):
+    """GET, or POST where the page is an action that refuses GET (405)."""
     url = _url(page, slug)
-    return client.post(url) if page in POST_ONLY else client.get(url)
+    response = client.get(url)
+    return client.post(url) if response.status_code == 405 else response
 
 
 def _url(name: str, slug: str) -> str:
