@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "roles",
     "incidents",
     "integrations",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ municipality_patterns = [
     path("", include("incidents.web.urls")),
     path("incidents/", include("incidents.listing.urls")),
     path("settings/", include("incidents.configuration.urls")),
+    path("reports/", include("reports.urls")),
     path("roster/", roles_views.roster, name="roster"),
     path("imports/", integrations_views.imports, name="imports"),
     path("imports/<int:batch_id>/", integrations_views.import_detail, name="import_detail"),
