@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from incidents.models import Answer, Incident, IncidentEvent
+from incidents.models import Answer, AnswerTemplate, Incident, IncidentEvent
 from incidents.services.common import record_event
 from mcu.models import Municipality
 from roles.models import User
@@ -61,6 +62,48 @@ def incident_citizen_for_actor(
         phone=incident.citizen_phone,
         profile_url=incident.citizen_profile_url,
         postal_address=incident.citizen_postal_address,
+    )
+
+
+@dataclass(frozen=True)
+class IncidentCard:
+    """Everything the incident card shows besides the incident row: a fixed number of queries
+    whatever the length of the timeline (each list is one query, related rows joined)."""
+
+    timeline: list[IncidentEvent]
+    answers: list[Answer]
+    repeats: list[Incident]
+    duplicates: list[Incident]
+    deliveries: list[Any]  # integrations.OutboxMessage: the answer's way back to the channel
+    templates: list[AnswerTemplate]
+
+
+CARD_LINKED_LIMIT = 50
+
+
+def incident_card(*, incident: Incident) -> IncidentCard:
+    linked = Incident.objects.filter(municipality_id=incident.municipality_id).only(
+        "pk", "status", "received_at", "text", "channel", "municipality_id"
+    )
+    topic_ids = [
+        t for t in (incident.topic_id, incident.topic.parent_id if incident.topic else None) if t
+    ]
+    templates = AnswerTemplate.objects.filter(
+        municipality_id=incident.municipality_id, is_active=True
+    ).filter(Q(topic__isnull=True) | Q(topic_id__in=topic_ids))
+    return IncidentCard(
+        timeline=list(incident_timeline(incident=incident)),
+        answers=list(incident_answers(incident=incident)),
+        repeats=list(
+            linked.filter(repeat_of=incident).order_by("received_at", "pk")[:CARD_LINKED_LIMIT]
+        ),
+        duplicates=list(
+            linked.filter(merged_into=incident).order_by("received_at", "pk")[:CARD_LINKED_LIMIT]
+        ),
+        deliveries=list(
+            incident.outbox.filter(municipality_id=incident.municipality_id).order_by("created_at")
+        ),
+        templates=list(templates.select_related("topic").order_by("topic_id", "title")),
     )
 
 
