@@ -43,7 +43,8 @@ def test_member_of_another_municipality_gets_404_on_every_page(
     page, municipality, other_municipality, make_user, login
 ):
     client = login(make_user(Role.HEAD, other_municipality))
-    assert _fetch(client, page, other_municipality.slug).status_code in (200, 302)
+    # Its own municipality answers (a page that needs parameters may say 400), never 404.
+    assert _fetch(client, page, other_municipality.slug).status_code in (200, 302, 400)
     response = _fetch(client, page, municipality.slug)
     assert response.status_code == 404
     assert municipality.short_name.encode() not in response.content

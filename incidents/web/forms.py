@@ -6,15 +6,17 @@ domain errors that the views put next to the field they name.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import ForwardTarget, Incident, RejectReason, Topic
 from incidents.services.answers import MAX_ANSWER_LENGTH
 from mcu.models import Municipality
-from roles.models import OrgUnit, RoleAssignment, Sector, User
+from roles.models import Channel, OrgUnit, RoleAssignment, Sector, User
 
 TEXTAREA = forms.Textarea(attrs={"rows": 4})
 
@@ -160,3 +162,69 @@ class RateForm(VersionedForm):
         coerce=int,
         choices=[(n, str(n)) for n in range(5, 0, -1)],
     )
+
+
+class RegisterForm(forms.Form):
+    """A message that came by phone, visit or paper, typed in by the person who took it."""
+
+    token = forms.UUIDField(widget=forms.HiddenInput)  # one form, one incident (double submit)
+    channel = forms.ChoiceField(label=_("Канал поступления"))
+    registration_number = forms.CharField(
+        label=_("Регистрационный номер"),
+        required=False,
+        max_length=200,
+        help_text=_("Для обращений по 59-ФЗ — номер из СЭД; иначе присвоится автоматически."),
+    )
+    received_at = forms.DateTimeField(
+        label=_("Поступило (местное время)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"],
+    )
+    text = forms.CharField(
+        label=_("Суть сообщения"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20_000
+    )
+    topic = TopicField(label=_("Тема"), required=False)
+    fast_track = forms.BooleanField(label=_("Фаст-трек (ПОС)"), required=False)
+    address = forms.CharField(label=_("Адрес проблемы"), required=False, max_length=500)
+    settlement: forms.ModelChoiceField[OrgUnit] = forms.ModelChoiceField(
+        label=_("Населённый пункт"), queryset=None, required=False
+    )
+    citizen_name = forms.CharField(label=_("Заявитель"), required=False, max_length=300)
+    citizen_phone = forms.CharField(label=_("Телефон"), required=False, max_length=40)
+    citizen_email = forms.EmailField(label=_("E-mail"), required=False, max_length=254)
+    citizen_postal_address = forms.CharField(
+        label=_("Почтовый адрес заявителя"), required=False, max_length=500
+    )
+
+    def __init__(
+        self, *args: Any, municipality: Municipality, channels: list[tuple[str, str]], **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.municipality = municipality
+        self.fields["channel"].choices = channels  # type: ignore[attr-defined]
+        self.fields["topic"].choices = [("", "—"), *topic_choices()]  # type: ignore[attr-defined]
+        self.fields["settlement"].queryset = OrgUnit.objects.filter(  # type: ignore[attr-defined]
+            municipality=municipality, kind=OrgUnit.Kind.SETTLEMENT, is_active=True
+        ).order_by("name")
+
+    def clean_received_at(self) -> datetime:
+        value: datetime = self.cleaned_data["received_at"]
+        # The field reads the time in the active zone (the municipality's, set by middleware).
+        if value > timezone.now() + timedelta(minutes=5):
+            raise forms.ValidationError(_("Время поступления не может быть в будущем."))
+        if value < timezone.now() - timedelta(days=365):
+            raise forms.ValidationError(_("Время поступления — больше года назад; проверьте дату."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("channel") == Channel.APPEAL and not (
+            data.get("citizen_name")
+            and (data.get("citizen_postal_address") or data.get("citizen_email"))
+        ):
+            # 59-ФЗ ст. 7: a written appeal names the applicant and where to send the answer.
+            self.add_error(
+                "citizen_postal_address",
+                _("Для обращения по 59-ФЗ укажите заявителя и почтовый адрес или e-mail."),
+            )
+        return data

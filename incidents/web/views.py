@@ -11,10 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from incidents.dashboard import dashboard
 from incidents.models import Notification
+from incidents.my_tasks import LIMIT as TASKS_LIMIT
+from incidents.my_tasks import my_tasks
 from incidents.selectors import auto_routing_share
 from incidents.services.notifications import notifications_mark_read
-from roles.access import capability_required, signed_in_user
+from roles.access import capability_required, request_actor, signed_in_user
 from roles.permissions import Capability
 
 NOTIFICATIONS_PAGE_SIZE = 50
@@ -23,10 +26,24 @@ KPI_WINDOW = timedelta(days=30)
 
 @capability_required(Capability.MUNICIPALITY_VIEW)
 def home(request: HttpRequest, municipality_slug: str) -> HttpResponse:
-    """The municipality's page: name, local time, the auto-delivery share of the last 30 days."""
+    """The dashboard: right now, by channel and block, the last 8 weeks; links into the list.
+
+    A member without incident access (a roster-only seat) sees the municipality's facts only.
+    """
     municipality = request.municipality  # type: ignore[attr-defined]
     share = auto_routing_share(municipality=municipality, since=timezone.now() - KPI_WINDOW)
-    return render(request, "mcu/home.html", {"auto_routing": share, "kpi_days": KPI_WINDOW.days})
+    context: dict[str, object] = {"auto_routing": share, "kpi_days": KPI_WINDOW.days}
+    if request_actor(request).can(Capability.INCIDENT_VIEW):
+        context["board"] = dashboard(municipality=municipality)
+    return render(request, "incidents/dashboard.html", context)
+
+
+@capability_required(Capability.MUNICIPALITY_VIEW)
+def tasks(request: HttpRequest, municipality_slug: str) -> HttpResponse:
+    """«Мои задачи»: what waits for this user's action, overdue first, then by time left."""
+    municipality = request.municipality  # type: ignore[attr-defined]
+    rows = my_tasks(municipality=municipality, user=signed_in_user(request))
+    return render(request, "incidents/tasks.html", {"tasks": rows, "limit": TASKS_LIMIT})
 
 
 @capability_required(Capability.MUNICIPALITY_VIEW)
