@@ -74,7 +74,15 @@ def _render_card(
         ):
             initial["text"] = state.answer.text
         forms.append(
-            (action, action.form(municipality=municipality, incident=incident, initial=initial))
+            (
+                action,
+                action.form(
+                    municipality=municipality,
+                    incident=incident,
+                    initial=initial,
+                    auto_id=_auto_id(action),
+                ),
+            )
         )
     now = timezone.now()
     is_open = incident.status in OPEN_STATUSES
@@ -132,6 +140,7 @@ def incident_act(
         request.POST,
         municipality=request.municipality,  # type: ignore[attr-defined]
         incident=incident,
+        auto_id=_auto_id(todo),
     )
     if not form.is_valid():
         return _render_card(request, incident, bound=(todo, form), status=400)
@@ -152,6 +161,11 @@ def incident_act(
         return _render_card(request, incident, bound=(todo, form), status=400)
     messages.success(request, str(todo.done))
     return redirect("incident_detail", municipality_slug=municipality_slug, pk=pk)
+
+
+def _auto_id(action: Action) -> str:
+    # Several action forms share a page and field names (reason, note): ids stay unique.
+    return f"id_{action.key}_%s"
 
 
 def _conflict_message(error: IncidentError) -> str:

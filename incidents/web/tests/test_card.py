@@ -148,7 +148,7 @@ def test_errors_are_shown_next_to_their_field(staff: Staff):
     response = act(staff.head, incident, "postpone", until="2020-01-01", interim_answer="")
     assert response.status_code == 400
     html = response.content.decode()
-    assert re.search(r'field invalid">\s*<label for="id_interim_answer"', html)
+    assert re.search(r'field invalid">\s*<label for="id_postpone_interim_answer"', html)
     # The date passes the form and is refused by the service, beside the same form's field.
     response = act(staff.head, incident, "postpone", until="2020-01-01", interim_answer="Ждём")
     assert response.status_code == 400
