@@ -170,6 +170,7 @@ def test_pos_fast_track_flow(staff: Staff, browser_page, as_user, live_server):
     assert incident.fast_track is True
     assert incident.sector_id == staff.roads.pk
     local_received = incident.received_at.astimezone(staff.municipality.tz).date()
+    assert incident.due_at is not None
     assert (
         incident.due_at.astimezone(staff.municipality.tz).date()
         == local_received + timedelta(days=11)  # 24:00 of day 10 = 00:00 of day 11
