@@ -26,6 +26,9 @@ class IncidentsConfig(AppConfig):
         seeds the demo accounts in many tests and must not pay for 1 500 incidents each time."""
         from django.conf import settings
 
+        from incidents.configuration.demo import answer_templates_demo_seed
+
+        answer_templates_demo_seed(log=log)
         if not settings.MCU_DEMO_INCIDENTS:
             return
         from incidents.services.demo import incidents_demo_seed

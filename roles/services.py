@@ -269,3 +269,66 @@ def role_assignment_replace(
         act_clause=locked.act_clause,
         note=note,
     )
+
+
+@transaction.atomic
+def role_assignment_end(*, assignment: RoleAssignment, on: date, note: str = "") -> RoleAssignment:
+    """End a chair's assignment: ``on`` is its last day. The row stays in the roster's history."""
+    locked = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
+    if locked.municipality_id != assignment.municipality_id:
+        raise WrongMunicipality("assignment moved between municipalities")
+    if locked.valid_to is not None and locked.valid_to <= on:
+        raise RosterError(gettext("Назначение уже завершено."))
+    if locked.valid_from is not None and on < locked.valid_from:
+        raise RosterError(gettext("Дата окончания не может быть раньше даты начала назначения."))
+    locked.valid_to = on
+    fields = ["valid_to"]
+    if note:
+        locked.note = f"{locked.note}\n{note}".strip()
+        fields.append("note")
+    locked.save(update_fields=fields)
+    return locked
+
+
+@transaction.atomic
+def role_assignment_appoint(
+    *,
+    municipality: Municipality,
+    user: User,
+    role: str,
+    on: date,
+    sector: Sector | None = None,
+    channel: str = "",
+    org_unit: OrgUnit | None = None,
+    position_title: str = "",
+    note: str = "",
+) -> RoleAssignment:
+    """Appoint a person to a role from ``on``. Nothing existing changes: a new row opens."""
+    if role not in Role.values or role == Role.REGIONAL_ANALYST:
+        # A ЦУР analyst is a member of the region (RegionMembership), not of a roster.
+        raise RosterError(gettext("Эту роль нельзя назначить в составе МЦУ."))
+    for obj in (sector, org_unit):
+        if obj is not None and obj.municipality_id != municipality.pk:
+            raise WrongMunicipality(f"{obj!r} belongs to another municipality")
+    same = RoleAssignment.objects.active_on(on).filter(
+        municipality=municipality,
+        user=user,
+        role=role,
+        sector=sector,
+        channel=channel,
+        org_unit=org_unit,
+    )
+    if same.exists():
+        raise RosterError(gettext("Сотрудник уже исполняет эту роль на эту дату."))
+    return RoleAssignment.objects.create(
+        municipality=municipality,
+        user=user,
+        role=role,
+        position_title=position_title,
+        sector=sector,
+        channel=channel,
+        org_unit=org_unit,
+        valid_from=on,
+        source=RoleAssignment.Source.ADMIN,
+        note=note,
+    )
