@@ -116,6 +116,11 @@ MATRIX: Mapping[Role, frozenset[Capability]] = {
             C.REPORTS_GENERATE,
             C.KPI_MANAGE,
             C.ROSTER_MANAGE,
+            # Terms, routing rules, the topic → block map and answer templates are how the
+            # center runs its work; three of the five acts create no administrator, so without
+            # this only the platform's superuser could change them. Channel secrets stay with
+            # the technical administrator (and the superuser).
+            C.SETTINGS_MANAGE,
             C.AUDIT_VIEW,
             C.MEETINGS_MANAGE,
             C.ROADMAPS_MANAGE,

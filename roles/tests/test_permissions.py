@@ -53,6 +53,7 @@ EXPECTED: dict[Role, set[str]] = {
         "reports.generate",
         "kpi.manage",
         "roster.manage",
+        "settings.manage",
         "audit.view",
         "meetings.manage",
         "roadmaps.manage",

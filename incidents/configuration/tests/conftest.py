@@ -27,6 +27,12 @@ def head(municipality: Municipality, make_user: Callable[..., User]) -> User:
 
 
 @pytest.fixture
+def curator(municipality: Municipality, make_user: Callable[..., User]) -> User:
+    """The МЦУ curator: reads the settings (audit.view), changes none of them."""
+    return make_user(Role.CURATOR, municipality)
+
+
+@pytest.fixture
 def operator(municipality: Municipality, make_user: Callable[..., User]) -> User:
     return make_user(Role.POS_OPERATOR, municipality)
 

@@ -14,7 +14,8 @@ from incidents.models import Topic
 from mcu.models import Municipality
 
 VIEWERS = ("admin", "head")  # the head reads the settings (audit.view) and manages the roster
-SETTINGS = ("admin",)  # settings.manage / channel_secrets.manage: the technical administrator
+SETTINGS = ("admin", "head")  # settings.manage: the technical administrator and the head
+SECRETS = ("admin",)  # channel_secrets.manage: the technical administrator only
 ROSTER = ("admin", "head")
 EVERYONE = ("admin", "head", "operator")
 
@@ -140,12 +141,12 @@ ACTIONS = [
         takes_object=True,
     ),
     Action("secrets", "get", lambda o: "secrets/", VIEWERS),
-    Action("secret issue", "post", lambda o: "secrets/pos/issue/", SETTINGS),
+    Action("secret issue", "post", lambda o: "secrets/pos/issue/", SECRETS),
     Action(
         "secret revoke",
         "post",
         lambda o: f"secrets/{o.secret.pk}/revoke/",
-        SETTINGS,
+        SECRETS,
         takes_object=True,
     ),
     Action("roster", "get", lambda o: "roster/", ROSTER),

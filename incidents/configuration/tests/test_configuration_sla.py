@@ -33,14 +33,14 @@ def _policies(municipality):
         )
 
 
-def test_list_shows_the_seeded_terms_with_their_legal_source(municipality, head, login):
-    body = login(head).get(url(municipality, "sla/")).content.decode()
+def test_list_shows_the_seeded_terms_with_their_legal_source(municipality, curator, login):
+    body = login(curator).get(url(municipality, "sla/")).content.decode()
     assert "Регламент Октябрьского района §2.5: фаст-трек — 10 календарных дней" in body
     assert "59-ФЗ ст. 12 ч. 1: 30 дней со дня регистрации" in body
     assert (
         '<td class="nowrap">25 кал. дн.</td>\n      <td class="nowrap">3 сут.</td>' in body
     )  # ПОС, warned 3 days before
-    assert "Добавить срок" not in body  # the head reads; the administrator changes
+    assert "Добавить срок" not in body  # the curator reads; the administrator and the head change
 
 
 def test_create_a_topic_term(municipality, admin, login):

@@ -66,8 +66,8 @@ def test_errors_next_to_fields(municipality, admin, own, login):
     assert field_error(same, "title") == "Шаблон с таким названием для этой темы уже есть."
 
 
-def test_head_reads_but_cannot_change(municipality, head, own, login):
-    client = login(head)
+def test_curator_reads_but_cannot_change(municipality, curator, own, login):
+    client = login(curator)
     body = client.get(url(municipality, "templates/")).content.decode()
     assert "Тестовый шаблон" in body
     assert "Добавить шаблон" not in body

@@ -27,9 +27,9 @@ def _sectors(municipality) -> list[Sector]:
 
 
 def test_table_lists_every_topic_with_this_municipalitys_blocks_only(
-    municipality, other_municipality, head, login
+    municipality, other_municipality, curator, login
 ):
-    response = login(head).get(url(municipality, "topics/"))
+    response = login(curator).get(url(municipality, "topics/"))
     assert response.status_code == 200
     body = response.content.decode()
     assert len(response.context["rows"]) == Topic.objects.filter(is_active=True).count()
@@ -37,7 +37,7 @@ def test_table_lists_every_topic_with_this_municipalitys_blocks_only(
         assert f'<option value="s{sector.pk}"' in body
     for sector in _sectors(other_municipality):
         assert f'value="s{sector.pk}"' not in body
-    assert "disabled" in body  # the head reads the mapping; the administrator changes it
+    assert "disabled" in body  # the curator reads the mapping; the administrator and the head change it
     assert "Сохранить сопоставление" not in body
 
 
