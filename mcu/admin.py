@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from mcu.models import Municipality, Region
+from mcu.models import KpiTarget, Municipality, Region
 
 admin.site.site_header = _("MCU Desk — администрирование")
 admin.site.site_title = "MCU Desk"
@@ -34,3 +34,23 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)
+
+
+@admin.register(KpiTarget)
+class KpiTargetAdmin(admin.ModelAdmin):
+    """Targets per municipality and year: the acts' rows are seeded, others are entered here.
+
+    ``mcu`` cannot use ``roles.admin.TenantAdmin`` (dependencies point down to ``mcu``), so the
+    rows are limited the same way as municipalities above: to those the user may enter; adding
+    and changing need the model permission, which no municipal group is given — the targets come
+    from the acts and the ЦУР, entered by the platform administrator.
+    """
+
+    list_display = ("indicator", "year", "value", "unit", "municipality")
+    list_filter = ("municipality", "year", "indicator")
+    ordering = ("municipality", "year", "indicator")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[KpiTarget]:
+        queryset = super().get_queryset(request)
+        ids: frozenset[int] | None = getattr(request, "accessible_municipality_ids", frozenset())
+        return queryset if ids is None else queryset.filter(municipality_id__in=ids)

@@ -14,6 +14,8 @@ class McuConfig(AppConfig):
         from mcu import checks  # noqa: F401 - registers the tenancy checks
 
     def seed(self, *, log: SeedLog) -> None:
+        from mcu.kpi_seed import kpi_targets_seed
         from mcu.services import regions_and_municipalities_seed
 
         regions_and_municipalities_seed(log=log)
+        kpi_targets_seed(log=log)  # Октябрьский, Приложение № 2: needs the municipalities

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -142,3 +143,99 @@ class TenantModel(models.Model):
                 "is outside the current scope"
             )
         super().save(*args, **kwargs)
+
+
+class KpiIndicator(models.TextChoices):
+    """The seven target indicators of Октябрьский, Положение, Приложение № 2 (in its order).
+
+    The codes are the same for every municipality, so the ЦУР compares like with like; each
+    municipality has targets only where its own act (or its administrator) sets them.
+    """
+
+    FAST_TRACK = (
+        "fast_track",
+        _(
+            "Доля обращений и сообщений, обработанных с использованием "
+            "механизмов ускоренного решения (фаст-трек)"
+        ),
+    )
+    AUTO_DELIVERY = (
+        "auto_delivery",
+        _(
+            "Доля обращений и сообщений, обработанных с использованием системы автоматизированной "
+            "доставки проблемы до конечного исполнителя"
+        ),
+    )
+    SOCIAL_INFORMING = (
+        "social_informing",
+        _(
+            "Доля ответственных получателей, обеспечивших интерактивное взаимодействие с "
+            "гражданами посредством информирования в социальных сетях"
+        ),
+    )
+    POS_DECISIONS_INFORMED = (
+        "pos_decisions_informed",
+        _(
+            "Доля решений, принятых с участием жителей через ПОС, по которым обеспечено "
+            "информирование об их реализации через социальные сети"
+        ),
+    )
+    ROADMAPS = (
+        "roadmaps",
+        _(
+            "Доля обращений и сообщений, по которым реализованы мероприятия «дорожных карт» по "
+            "устранению их причин"
+        ),
+    )
+    CONTROL_MECHANISMS = (
+        "control_mechanisms",
+        _(
+            "Доля обращений и сообщений, при обработке которых использовались автоматизированные "
+            "механизмы контроля решения проблемы (ГЛОНАСС, фотовидеофиксация)"
+        ),
+    )
+    PUBLIC_HEARINGS_POS = (
+        "public_hearings_pos",
+        _("Доля публичных слушаний, проведённых с использованием платформы обратной связи"),
+    )
+
+
+# The act's row numbers («№ п/п» of Приложение № 2), for printing in the act's order.
+KPI_INDICATOR_NUMBERS: dict[str, int] = {
+    indicator.value: number for number, indicator in enumerate(KpiIndicator, start=1)
+}
+
+
+class KpiTarget(TenantModel):
+    """A target value of one indicator for one municipality and year (issue 8 item 4).
+
+    Seeded for Октябрьский from Приложение № 2 to its Положение (``mcu/kpi_seed.py``);
+    other municipalities' targets are entered in the admin. Reports show «нет данных» where a
+    municipality has no target, never a borrowed one.
+    """
+
+    indicator = models.CharField(_("показатель"), max_length=32, choices=KpiIndicator.choices)
+    year = models.PositiveSmallIntegerField(
+        _("год"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    value = models.DecimalField(_("плановое значение"), max_digits=9, decimal_places=2)
+    unit = models.CharField(_("единица измерения"), max_length=32, default="Процент")
+    source = models.CharField(_("основание"), max_length=300, blank=True)
+    note = models.TextField(_("примечание"), blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("целевой показатель")
+        verbose_name_plural = _("целевые показатели")
+        ordering = ["municipality", "year", "indicator"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "indicator", "year"], name="kpitarget_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_indicator_display()} — {self.year}: {self.value} ({self.unit})"
+
+    @property
+    def number(self) -> int:
+        return KPI_INDICATOR_NUMBERS[self.indicator]

@@ -234,6 +234,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Issue 6 item 4: reports due in each municipality's own time (Monday 08:00 local, the 1st
+    # of the month 08:00 local); every 5 minutes, and each run is created once however often.
+    "reports-schedule": {
+        "task": "reports.tasks.reports_schedule_task",
+        "schedule": 300.0,
+        "options": {"expires": 280},
+    },
 }
 
 # --- Security (production) --------------------------------------------------------------------
