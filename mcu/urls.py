@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from integrations import views as integrations_views
 from mcu import views as mcu_views
 from roles import views as roles_views
 
 # Every page of one municipality lives under /m/<slug>/; the scope middleware reads the slug.
-municipality_patterns = [
+municipality_patterns: list[URLPattern | URLResolver] = [
     path("", include("incidents.web.urls")),
     path("incidents/", include("incidents.listing.urls")),
     path("settings/", include("incidents.configuration.urls")),

@@ -100,10 +100,10 @@ class SheetWriter:
         """Wrap the caption within the table's width (merged across its columns): a caption
         spilling to the right would make «fit to page width» shrink the whole page to it."""
         last = get_column_letter(max(len(self.columns), 1))
-        self.sheet.merged_cells.add(f"A1:{last}1")
+        self.sheet.merged_cells.add(f"A1:{last}1")  # type: ignore[attr-defined]  # stubs omit it on write-only sheets
         width = sum(column.width for column in self.columns) or 1
         lines = math.ceil(1.2 * len(str(cell.value)) / width)  # bold 12 pt is wider than 11
-        self.sheet.row_dimensions[1].height = 17 * max(lines, 1)
+        self.sheet.row_dimensions[1].height = 17 * max(lines, 1)  # type: ignore[attr-defined]
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
     def cell(self, value: Any, column: Column | None = None) -> Cell:

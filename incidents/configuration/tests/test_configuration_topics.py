@@ -37,7 +37,8 @@ def test_table_lists_every_topic_with_this_municipalitys_blocks_only(
         assert f'<option value="s{sector.pk}"' in body
     for sector in _sectors(other_municipality):
         assert f'value="s{sector.pk}"' not in body
-    assert "disabled" in body  # the curator reads the mapping; the administrator and the head change it
+    # The curator reads the mapping; the administrator and the head change it.
+    assert "disabled" in body
     assert "Сохранить сопоставление" not in body
 
 
