@@ -174,7 +174,9 @@ def my_tasks(
     if where is None:
         return []
     rows = (
-        Incident.objects.filter(municipality=municipality)
+        # Every kind of task is on an open incident: this walks the open incidents in term order
+        # (partial index incident_mun_open_due) and stops at the limit.
+        Incident.objects.filter(municipality=municipality, status__in=OPEN_STATUSES)
         .annotate(sector_pending=sector_pending, head_pending=head_pending)
         .annotate(
             **{
