@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "axes",
     # DRF validates channel payloads (and serves the ЦУР API); as an app its Russian messages load.
     "rest_framework",
+    # OpenAPI schema of the ЦУР API and its docs, served offline (the sidecar ships Swagger UI).
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     # Project apps, in dependency order: each may import only those above it. `seed` and
     # `seed_demo` call the apps' seeders in this order too.
     "mcu",
@@ -67,6 +70,7 @@ INSTALLED_APPS = [
     "incidents",
     "integrations",
     "reports",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -287,3 +291,33 @@ MCU_DEMO_INCIDENTS: bool = (
     DEBUG if env("MCU_DEMO_INCIDENTS") is None else bool(env("MCU_DEMO_INCIDENTS"))
 )
 MCU_ACCESSIBLE_MUNICIPALITIES = "roles.selectors.municipality_ids_for_user"
+
+# --- REST API for the ЦУР (api/) -----------------------------------------------------------------
+# Only the schema class is global: authentication, throttling, renderers and the error shape
+# are set on api.base.ApiView, so DRF used elsewhere (channel payload validation) is unchanged.
+REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MCU Desk — API для ЦУР",
+    "DESCRIPTION": (
+        "Чтение данных МЦУ региональным ЦУР: инциденты с инкрементальной синхронизацией, "
+        "сводки, отчёты, показатели, состав МЦУ. Токен: `Authorization: Bearer <токен>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/(api/v1|open311/v2)",
+    "PREPROCESSING_HOOKS": ["api.openapi.only_public_operations"],
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "roles.models.Channel",
+        "StatusEnum": "incidents.models.Status",
+        "IncidentKindEnum": "incidents.models.Kind",
+        "EventKindEnum": "incidents.models.IncidentEvent.Kind",
+    },
+}
+# Incremental sync: rows stamped within this many seconds of now are not served yet (a
+# transaction may still commit them behind a client's cursor; see api/sync.py).
+API_SYNC_LAG_SECONDS: float = env.float("API_SYNC_LAG_SECONDS", default=5.0)

@@ -32,6 +32,8 @@ urlpatterns = [
         integrations_views.webhook,
         name="webhook",
     ),
+    path("api/", include("api.urls")),
+    path("open311/", include("api.open311_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,120 @@
+"""Rows of ``.values()`` → the API's JSON objects, by hand: the full sync turns a million rows
+into JSON, and a DRF serializer per row costs 4× (FACTS.md). The documented shape of these
+dicts is ``api.schemas``; schemathesis checks every response against it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from api import privacy
+from api.filters import is_overdue
+from incidents.models import Answer, IncidentEvent
+
+INCIDENT_FIELDS: tuple[str, ...] = (
+    "id",
+    "municipality_id",
+    "channel",
+    "external_id",
+    "kind",
+    "scope",
+    "status",
+    "topic__code",
+    "topic__name",
+    "sector__code",
+    "sector__name",
+    "fast_track",
+    "text",
+    "address",
+    "settlement__name",
+    "latitude",
+    "longitude",
+    "received_at",
+    "due_at",
+    "answered_at",
+    "closed_at",
+    "repeat_of_id",
+    "satisfaction",
+    "updated_at",
+    "citizen_name",
+    "citizen_email",
+    "citizen_phone",
+    "citizen_profile_url",
+    "citizen_postal_address",
+)
+
+
+def _pair(code: str | None, name: str | None) -> dict[str, str] | None:
+    return None if code is None else {"code": code, "name": name or ""}
+
+
+def incident_json(
+    row: dict[str, Any], *, slugs: dict[int, str], exact: bool, now: datetime
+) -> dict[str, Any]:
+    """One incident. Without ``exact`` (the personal-data grant) it is masked (``privacy``)."""
+    latitude, longitude = row["latitude"], row["longitude"]
+    coordinates = (
+        None
+        if latitude is None or longitude is None
+        else {
+            "lat": privacy.round_coordinate(latitude, exact=exact),
+            "lon": privacy.round_coordinate(longitude, exact=exact),
+        }
+    )
+    text = row["text"]
+    address = row["address"]
+    if not exact:
+        text = privacy.scrub_text(text, citizen_name=row["citizen_name"])
+        address = privacy.coarse_address(address)
+    return {
+        "id": row["id"],
+        "municipality": slugs[row["municipality_id"]],
+        "channel": row["channel"],
+        "external_id": row["external_id"],
+        "kind": row["kind"],
+        "scope": row["scope"],
+        "status": row["status"],
+        "topic": _pair(row["topic__code"], row["topic__name"]),
+        "sector": _pair(row["sector__code"], row["sector__name"]),
+        "fast_track": row["fast_track"],
+        "text": text,
+        "address": address,
+        "settlement": row["settlement__name"],
+        "coordinates": coordinates,
+        "received_at": row["received_at"],
+        "due_at": row["due_at"],
+        "answered_at": row["answered_at"],
+        "closed_at": row["closed_at"],
+        "overdue": is_overdue(row, now),
+        "repeat_of": row["repeat_of_id"],
+        "satisfaction": row["satisfaction"],
+        "citizen": privacy.citizen(row, exact=exact),
+        "updated_at": row["updated_at"],
+    }
+
+
+def event_json(event: IncidentEvent, *, exact: bool) -> dict[str, Any]:
+    # The actor is an official (their name is on the public roster); citizens never act here.
+    # A note is staff's free text and may quote the applicant's contacts: scrubbed like `text`.
+    return {
+        "at": event.at,
+        "kind": event.kind,
+        "from_status": event.from_status or None,
+        "to_status": event.to_status or None,
+        "note": event.note if exact else privacy.scrub_text(event.note),
+        "actor": event.actor.display_name if event.actor else None,
+    }
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "id": answer.pk,
+        "text": answer.text,
+        "interim": answer.is_interim,
+        "published_at": answer.published_at,
+    }
+
+
+def events_json(events: Iterable[IncidentEvent], *, exact: bool) -> list[dict[str, Any]]:
+    return [event_json(event, exact=exact) for event in events]

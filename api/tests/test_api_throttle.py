@@ -1,0 +1,40 @@
+"""Per-token throttling: over the token's rate a request gets 429 with Retry-After."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from api.models import ApiRequestLog
+
+pytestmark = pytest.mark.django_db
+
+
+def test_over_the_rate_is_429_with_retry_after(api, make_token, seeded) -> None:
+    from api.tests.conftest import ApiClient
+
+    issued = make_token(region_codes=["86"], rate_per_minute=3)
+    client = ApiClient(issued.secret)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert [client.get("/api/v1/municipalities/").status_code for _ in range(3)] == [200] * 3
+        refused = client.get("/api/v1/municipalities/")
+    assert refused.status_code == 429
+    assert refused.json() == {"detail": refused.json()["detail"]}
+    assert refused["Retry-After"] == "60"
+    # Another token is not affected: the limit is per token.
+    other = api(region_codes=["86"], rate_per_minute=3)
+    assert other.get("/api/v1/municipalities/").status_code == 200
+    # The refused request is on record, and counts: a client that ignores Retry-After stays out.
+    assert ApiRequestLog.objects.filter(token=issued.token, status=429).count() == 1
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        again = client.get("/open311/v2/oktyabrsky/requests.xml")
+        assert again.status_code == 429
+        assert again["Retry-After"] == "30"
+        assert b"<errors><error><code>429</code>" in again.content
+    # A minute after the first requests, slots free up again.
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        assert client.get("/api/v1/municipalities/").status_code == 200

@@ -1,0 +1,147 @@
+"""Writes and reads of API tokens: create (the secret is returned once), revoke, authenticate.
+
+A token's scope is a set of regions and/or municipalities; what it may read is resolved on
+every request, so a municipality added to a region later is visible to that region's token
+without a new token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from api.models import ApiToken
+from mcu.models import Municipality, Region
+
+TOKEN_PREFIX = "mcu_"  # noqa: S105 — a marker that tells the secret apart, not a secret
+PREFIX_SHOWN = 12  # "mcu_" + 8 random characters: enough to tell tokens apart in the log
+MAX_EXPIRES_DAYS = 3650
+# last_used_at is a hint for the administrator, not an audit trail (that is ApiRequestLog):
+# writing it at most once a minute keeps a row update off almost every request.
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+class TokenError(ValueError):
+    """A token cannot be created or revoked as asked; the message says why."""
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown once; never stored
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    name: str,
+    region_codes: Sequence[str] = (),
+    municipality_slugs: Sequence[str] = (),
+    personal_data: bool = False,
+    expires_days: int | None = None,
+    rate_per_minute: int | None = None,
+    note: str = "",
+) -> IssuedToken:
+    """A new token for a region (by code or slug) or for named municipalities (by slug)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise TokenError(_("Название токена: от 1 до 100 символов."))
+    if not region_codes and not municipality_slugs:
+        raise TokenError(_("Укажите охват токена: --region или --municipality."))
+    if ApiToken.objects.filter(name=name, revoked_at__isnull=True).exists():
+        raise TokenError(_("Действующий токен «%(name)s» уже есть.") % {"name": name})
+    regions = _regions(region_codes)
+    municipalities = _municipalities(municipality_slugs)
+    expires_at = None
+    if expires_days is not None:
+        if not 1 <= expires_days <= MAX_EXPIRES_DAYS:
+            raise TokenError(_("Срок действия: от 1 до %(max)s дней.") % {"max": MAX_EXPIRES_DAYS})
+        expires_at = timezone.now() + timedelta(days=expires_days)
+    token = ApiToken(name=name, personal_data=personal_data, expires_at=expires_at, note=note)
+    secret = token_secret_assign(token)
+    if rate_per_minute is not None:
+        if rate_per_minute < 1:
+            raise TokenError(_("Лимит запросов в минуту должен быть положительным."))
+        token.rate_per_minute = rate_per_minute
+    token.save()
+    token.regions.set(regions)
+    token.municipalities.set(municipalities)
+    return IssuedToken(token=token, secret=secret)
+
+
+def token_secret_assign(token: ApiToken) -> str:
+    """A fresh secret for ``token`` (not saved yet): its hash and prefix are set, the secret is
+    returned to be shown once."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token.prefix = secret[:PREFIX_SHOWN]
+    token.token_hash = token_hash(secret)
+    return secret
+
+
+def _regions(codes: Sequence[str]) -> list[Region]:
+    found: list[Region] = []
+    for code in codes:
+        region = Region.objects.filter(Q(code=code) | Q(slug=code)).first()
+        if region is None:
+            raise TokenError(_("Нет региона с кодом «%(code)s».") % {"code": code})
+        found.append(region)
+    return found
+
+
+def _municipalities(slugs: Sequence[str]) -> list[Municipality]:
+    found: list[Municipality] = []
+    for slug in slugs:
+        municipality = Municipality.objects.filter(slug=slug).first()
+        if municipality is None:
+            raise TokenError(_("Нет муниципального образования «%(slug)s».") % {"slug": slug})
+        found.append(municipality)
+    return found
+
+
+@transaction.atomic
+def api_token_revoke(*, name: str) -> ApiToken:
+    token = ApiToken.objects.select_for_update().filter(name=name, revoked_at__isnull=True).first()
+    if token is None:
+        raise TokenError(_("Действующего токена «%(name)s» нет.") % {"name": name})
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_for_secret(secret: str) -> ApiToken | None:
+    """The active token with this secret, or None (unknown, revoked and expired alike)."""
+    token = ApiToken.objects.filter(token_hash=token_hash(secret)).first()
+    now = timezone.now()
+    if token is None or not token.is_active(now):
+        return None
+    if token.last_used_at is None or token.last_used_at < now - LAST_USED_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def token_scope(token: ApiToken) -> dict[int, str]:
+    """id → slug of every municipality the token may read: those named, plus its regions'."""
+    return dict(
+        Municipality.objects.filter(Q(api_tokens=token) | Q(region__api_tokens=token))
+        .order_by()
+        .values_list("pk", "slug")
+        .distinct()
+    )
+
+
+def token_scope_label(token: ApiToken) -> str:
+    parts = [f"регион {r.code} ({r.name})" for r in token.regions.all()]
+    parts += [f"{m.slug} ({m.short_name})" for m in token.municipalities.all()]
+    return ", ".join(parts) or "—"
