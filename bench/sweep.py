@@ -5,14 +5,24 @@
 Targets: one tick that finds 1 000 newly breached incidents among 1 000 000 open ones, flags
 them, writes their BREACH events and notifies rung 1 — ≤ 30 ms in the database; a tick with
 nothing new — ≤ 10 ms. Prints medians (and every run), the query mix, and the
-``EXPLAIN (ANALYZE, BUFFERS)`` plans of the three candidate queries. It asserts no threshold
-(only that each tick did what it should: 1 000 breaches, then nothing).
+``EXPLAIN (ANALYZE, BUFFERS)`` plans of the five candidate queries (warn, breach, escalate, and
+the stage terms' warn and breach). It asserts no threshold (only that each tick did what it
+should: 1 000 breaches, then nothing).
 
-The data set is built once with COPY (FACTS.md: ~41–53 k rows/s) and reused by later runs: rows
-are spread over the five seeded municipalities, stamped relative to the fixed instant ``NOW``:
-- 1 000 became late in the minute before ``NOW`` (warned earlier, not yet breached);
-- the rest are open and not yet due (some already warned), or breached earlier and part-way up
-  the escalation ladder with their next rung after ``NOW`` (or at the top of it).
+The sweep reads and writes ``IncidentClock`` (a narrow 1:1 row per incident, see its docstring)
+joined to ``Incident`` for the routing columns; it never rewrites the wide incident row.
+
+The data set is built once and reused by later runs. Incidents are written with COPY (FACTS.md:
+~41–53 k rows/s), spread over the five seeded municipalities, their terms stamped relative to
+the fixed instant ``NOW``:
+- 1 000 became late in the minute before ``NOW``;
+- the rest are open and not yet due, or late for a while (5 %);
+- appeals carry their 59-ФЗ forwarding term (7 days from registration), so the stage indexes
+  hold what they would in production.
+Their clocks are then filled by one INSERT … SELECT in the state the sweep leaves them in at
+``NOW`` — warned where the warning time has passed, breached at the term and on the rung the
+elapsed time gives, a past stage term warned and flagged — but for the 1 000 breaches of the
+last minute: they are the measured tick's work.
 Between runs of the breach tick the 1 000 are reset (flags cleared, the tick's events and
 notifications deleted) and the tables vacuumed, as autovacuum would have done.
 
@@ -37,7 +47,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -139,20 +149,62 @@ class Bench:
                 f"{others} incidents that are not the bench's are in this database: use a "
                 "database of its own (e.g. mcu_bench)."
             )
-        if have == self.rows:
-            print(f"reusing {have:,} bench incidents")
+        if have == self.rows and self.clocks() == self.rows:
+            print(f"reusing {have:,} bench incidents and their clocks")
             return
         print(f"building {self.rows:,} incidents (found {have:,}) …", flush=True)
         with connection.cursor() as cursor:
-            for table in ("incidents_notification", "incidents_incidentevent"):
+            for table in (
+                "incidents_notification",
+                "incidents_incidentevent",
+                "incidents_incidentclock",
+            ):
                 cursor.execute(f"TRUNCATE {table}")
             cursor.execute("DELETE FROM incidents_incident")
         started = time.perf_counter()
         self.copy_rows()
         elapsed = time.perf_counter() - started
         print(f"COPY: {self.rows:,} rows in {elapsed:.1f} s ({self.rows / elapsed:,.0f} rows/s)")
+        started = time.perf_counter()
+        self.fill_clocks()
+        print(f"clocks: INSERT … SELECT in {time.perf_counter() - started:.1f} s")
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE) incidents_incident")
+            cursor.execute("VACUUM (ANALYZE) incidents_incidentclock")
+
+    def clocks(self) -> int:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM incidents_incidentclock")
+            (count,) = cursor.fetchone()
+        return int(count)
+
+    def fill_clocks(self) -> None:
+        """Every incident's clock as the sweep leaves it at ``NOW``, but for the 1 000 new
+        breaches (due in the minute before ``NOW``): not yet flagged.
+
+        The same columns ``clocks_sync`` writes (terms copied, ``is_open``, the stage open for
+        appeals still new or assigned — ``clock.FORWARDING_STAGE_STATUSES``), plus the state:
+        warned once the warning time has passed, breached at the term and one rung per
+        escalation step of the incident's policy (hourly for hour terms, else daily).
+        """
+        from django.db import connection
+
+        from incidents.models import OPEN_STATUSES
+        from incidents.services.clock import FORWARDING_STAGE_STATUSES
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _FILL_CLOCKS,
+                {
+                    "now": NOW,
+                    "before": NOW - BREACH_WINDOW,
+                    "open": list(OPEN_STATUSES),
+                    "stage_open": sorted(FORWARDING_STAGE_STATUSES),
+                },
+            )
+            assert cursor.rowcount == self.rows, cursor.rowcount
 
     def copy_rows(self) -> None:
         from django.db import connection
@@ -211,25 +263,16 @@ class Bench:
             )
             step = timedelta(hours=1) if policy.unit == "hours" else timedelta(days=1)
             kind = n % 20
-            flags: dict[str, Any]
             if n >= self.rows - NEW_BREACHES:
-                # Became late in the minute before NOW; warned before that.
+                # Became late in the minute before NOW.
                 due = NOW - BREACH_WINDOW + BREACH_WINDOW * (self.rows - n) / (NEW_BREACHES + 1)
-                flags = {"warned_at": due - policy.warn_before}
             elif kind == 0:
-                # Late for a while: part-way up the ladder, the next rung after NOW, or the top.
+                # Late for a while: part-way up the ladder, the next rung after NOW, or the top
+                # (fill_clocks puts it there).
                 due = NOW - step * rng.uniform(0.1, 3.9) - timedelta(minutes=2)
-                level = 1 + int((NOW - due) / step)
-                flags = {
-                    "warned_at": due - policy.warn_before,
-                    "breached_at": due,
-                    "escalation_level": min(level, 4),
-                    "next_escalation_at": due + step * level if level < 4 else None,
-                }
             else:
-                # Not yet due: somewhere in its term; warned if the warning time has passed.
+                # Not yet due: somewhere in its term.
                 due = NOW + term * rng.uniform(0.001, 1.0) + timedelta(minutes=1)
-                flags = {"warned_at": NOW} if due - policy.warn_before <= NOW else {}
             received = due - term
             responsible = rng.choice(executors[mid]) if executors[mid] and n % 3 == 0 else None
             text = texts[n % len(texts)]
@@ -253,10 +296,11 @@ class Bench:
                 "due_at": due,
                 "final_due_at": due,
                 "warn_at": due - policy.warn_before,
+                # 59-ФЗ ст. 8 ч. 3: forwarding within 7 days of registration.
+                "stage_due_at": received + timedelta(days=7) if channel == "appeal" else None,
                 "sla_policy_id": policy.pk,
                 "created_at": received,
                 "updated_at": received,
-                **flags,
             }
 
     def reset_new_breaches(self) -> None:
@@ -270,7 +314,7 @@ class Bench:
                 "'escalation')"
             )
             cursor.execute(
-                "UPDATE incidents_incident SET breached_at = NULL, escalation_level = 0, "
+                "UPDATE incidents_incidentclock SET breached_at = NULL, escalation_level = 0, "
                 "next_escalation_at = NULL WHERE municipality_id = ANY(%s) AND due_at > %s "
                 "AND due_at <= %s",
                 [[m.pk for m in self.municipalities], NOW - BREACH_WINDOW, NOW],
@@ -283,6 +327,7 @@ class Bench:
         with connection.cursor() as cursor:
             for table in (
                 "incidents_incident",
+                "incidents_incidentclock",
                 "incidents_incidentevent",
                 "incidents_notification",
             ):
@@ -294,12 +339,13 @@ class Bench:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT c.relname, c.reltuples::bigint, pg_relation_size(c.oid) "
-                "FROM pg_class c WHERE c.relname = 'incidents_incident' "
-                "OR c.relname LIKE 'incident_sweep_%%' ORDER BY c.relname"
+                "FROM pg_class c WHERE c.relname IN ('incidents_incident', "
+                "'incidents_incidentclock', 'incidents_incidentclock_pkey') "
+                "OR c.relname LIKE 'clock_sweep_%%' ORDER BY c.relname"
             )
             print("\nrelation                      rows (est.)        size")
             for name, tuples, size in cursor.fetchall():
-                print(f"  {name:<26} {tuples:>12,} {size / 2**20:>9.1f} MB")
+                print(f"  {name:<30} {tuples:>12,} {size / 2**20:>9.1f} MB")
 
     # --- plans --------------------------------------------------------------------------------
 
@@ -309,7 +355,7 @@ class Bench:
         from incidents.services import sweep
         from mcu.tenancy import dangerously_unscoped
 
-        for step in (sweep._WARN, sweep._BREACH, sweep._ESCALATE):
+        for step in sweep.STEPS:
             # ANALYZE really runs it (and takes its row locks): roll back afterwards.
             with transaction.atomic(), connection.cursor() as cursor:
                 with dangerously_unscoped(reason="bench: the sweep's candidate query"):
@@ -319,6 +365,12 @@ class Bench:
                 plan = "\n".join(f"    {line}" for (line,) in cursor.fetchall())
                 transaction.set_rollback(True)
             print(f"\n{step.name.upper()} candidates — EXPLAIN (ANALYZE, BUFFERS) at NOW:\n{plan}")
+        # The tick's first statement: one probe of every partial index (a quiet minute ends there).
+        probe_sql, probe_params = sweep._probe_sql(NOW)
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + probe_sql, probe_params)
+            plan = "\n".join(f"    {line}" for (line,) in cursor.fetchall())
+        print(f"\nPROBE of every step — EXPLAIN (ANALYZE, BUFFERS) at NOW:\n{plan}")
 
     # --- timing -------------------------------------------------------------------------------
 
@@ -329,7 +381,7 @@ class Bench:
             self.reset_new_breaches()
             self.vacuum()
             figure = self.timed_tick()
-            assert figure.result == (0, NEW_BREACHES, 0), figure.result
+            assert figure.result == (0, NEW_BREACHES, 0, 0, 0), figure.result
             figures.append(figure)
             print(f"  run {run + 1}: {figure}")
         _summary(figures)
@@ -339,7 +391,7 @@ class Bench:
         figures = []
         for run in range(runs):
             figure = self.timed_tick()
-            assert figure.result == (0, 0, 0), figure.result
+            assert figure.result == (0, 0, 0, 0, 0), figure.result
             figures.append(figure)
             print(f"  run {run + 1}: {figure}")
         _summary(figures)
@@ -353,23 +405,41 @@ class Bench:
         # No broker in the bench: the e-mail task is queued after commit, outside the tick's
         # database work.
         tasks.notifications_email_task.delay = _no_broker  # type: ignore[method-assign,assignment]  # a stub
+        rtt_ms = _round_trip_ms()
         server = _ServerStatements.start()
         timer = _StatementTimer()
         with connection.execute_wrapper(timer), _timed_commits(connection, timer):
             started = time.perf_counter()
             result = sweep_tick(now=NOW)
             wall = time.perf_counter() - started
+        server_ms = server.stop() if server else None
+        wal_bytes = server.wal_bytes if server else 0
         return Figure(
             wall_ms=wall * 1000,
             client_ms=dict(timer.ms),
-            server_ms=server.stop() if server else None,
+            server_ms=server_ms,
             calls=dict(timer.calls),
-            result=(result.warned, result.breached, result.escalated),
+            wal_bytes=wal_bytes,
+            result=astuple(result),
+            rtt_ms=rtt_ms,
         )
 
 
 def _no_broker(**kwargs: Any) -> None:
     pass
+
+
+def _round_trip_ms(samples: int = 5) -> float:
+    from django.db import connection
+
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(samples):
+            started = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
 @dataclass(frozen=True)
@@ -390,7 +460,7 @@ class _Lookups:
 # What the figures group statements into: the issue's "find and flag" part, the records the
 # flags produce, the per-municipality lookups, and the commits (deferred FK checks + WAL flush).
 PARTS = {
-    "find + flag": ("SELECT incident", "UPDATE incident"),
+    "find + flag": ("SELECT incidentclock", "UPDATE incidentclock"),
     "events + notifications": ("INSERT incidentevent", "INSERT notification"),
     "roster/terms lookups": (
         "SELECT roleassignment",
@@ -407,7 +477,14 @@ class Figure:
     client_ms: dict[str, float]  # per statement kind, as the client sees it (+ COMMIT)
     server_ms: dict[str, float] | None  # per statement kind, pg_stat_statements' execution time
     calls: dict[str, int]
-    result: tuple[int, int, int]
+    wal_bytes: int  # WAL the tick's statements wrote (pg_stat_statements; the FK checks too)
+    result: tuple[int, ...]  # SweepResult: warned, breached, escalated, stage warned, breached
+    rtt_ms: float  # a trivial statement's round trip just before the tick (the machine's load)
+
+    @property
+    def commit_server_ms(self) -> float:
+        """COMMIT less its round trips: what the server spent (deferred FK checks, WAL flush)."""
+        return max(0.0, self.part("COMMIT") - self.calls.get("COMMIT", 0) * self.rtt_ms)
 
     @property
     def statements(self) -> int:
@@ -424,12 +501,12 @@ class Figure:
         return sum(ms for kind, ms in source.items() if kind in PARTS[name])
 
     def __str__(self) -> str:
-        warned, breached, escalated = self.result
+        warned, breached, escalated, stage_warned, stage_breached = self.result
         parts = ", ".join(f"{name} {self.part(name):.1f}" for name in PARTS)
         return (
             f"DB {self.db_ms:6.1f} ms ({parts}), wall {self.wall_ms:6.1f} ms, "
             f"{self.statements} statements; warned {warned}, breached {breached}, "
-            f"escalated {escalated}"
+            f"escalated {escalated}; stage terms warned {stage_warned}, breached {stage_breached}"
         )
 
 
@@ -469,18 +546,22 @@ class _ServerStatements:
             return None
         return cls()
 
+    wal_bytes: int = 0
+
     def stop(self) -> dict[str, float]:
         from django.db import connection
 
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT query, total_exec_time FROM pg_stat_statements "
+                "SELECT query, total_exec_time, wal_bytes FROM pg_stat_statements "
                 "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                 "AND query NOT LIKE '%%pg_stat_statements%%'"
             )
             rows = cursor.fetchall()
         ms: dict[str, float] = defaultdict(float)
-        for query, total in rows:
+        # Per database, unlike pg_current_wal_lsn(): other databases of the cluster write too.
+        self.wal_bytes = int(sum(wal for _query, _total, wal in rows))
+        for query, total, _wal in rows:
             kind = _kind(query)
             if kind not in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "SET", "SHOW"):
                 ms[kind] += total
@@ -518,7 +599,13 @@ def transaction_savepoint() -> Iterator[None]:
 def _kind(sql: str) -> str:
     words = sql.split()
     verb = words[0].upper() if words else "?"
+    if "FOR KEY SHARE" in sql:
+        # A foreign-key check (Django's constraints are DEFERRABLE INITIALLY DEFERRED, so they
+        # run at COMMIT, where pg_stat_statements sees them as top-level statements).
+        verb = "FK check"
+    # Longest name first: "incidents_incident" is a prefix of the clock's and the event's tables.
     for table in (
+        "incidents_incidentclock",
         "incidents_incidentevent",
         "incidents_notification",
         "incidents_incident",
@@ -544,20 +631,47 @@ def _summary(figures: list[Figure]) -> None:
     print(line("DB, client-side: all statements + COMMIT", [f.db_ms for f in figures]))
     for name in PARTS:
         print(line(f"  {name}", [f.part(name) for f in figures]))
+    print(
+        f"  WAL written per tick                         median "
+        f"{statistics.median(f.wal_bytes for f in figures) / 1024:7.0f} kB"
+    )
     if all(f.server_ms is not None for f in figures):
-        server = [sum((f.server_ms or {}).values()) for f in figures]
+        fk = [
+            sum(ms for k, ms in (f.server_ms or {}).items() if k.startswith("FK check"))
+            for f in figures
+        ]
+        print(line("FK checks (run inside COMMIT), server-side", fk))
+        server = [
+            sum(ms for k, ms in (f.server_ms or {}).items() if not k.startswith("FK check"))
+            for f in figures
+        ]
         commit = [f.part("COMMIT") for f in figures]
-        print(line("DB, server-side: statements (pg_stat_statements)", server))
+        print(line("DB, server-side: statements, FK checks apart", server))
         print(
             line(
                 "DB, server-side statements + client-timed COMMIT",
                 [s + c for s, c in zip(server, commit, strict=True)],
             )
         )
+        print(
+            line(
+                "DB, server-side statements + COMMIT less RTT",
+                [s + f.commit_server_ms for s, f in zip(server, figures, strict=True)],
+            )
+        )
         for name in PARTS:
             if name != "COMMIT":
                 print(line(f"  {name}", [f.part(name, server=True) for f in figures]))
+    print(line("round trip of SELECT 1 (load indicator)", [f.rtt_ms for f in figures]))
     last = figures[-1]
+    if last.server_ms is not None:
+        print(
+            "  server-side ms by statement, last run: "
+            + ", ".join(
+                f"{kind} {ms:.1f}"
+                for kind, ms in sorted(last.server_ms.items(), key=lambda kv: -kv[1])
+            )
+        )
     print(
         "  client-side ms by statement, last run: "
         + ", ".join(
@@ -565,6 +679,38 @@ def _summary(figures: list[Figure]) -> None:
             for kind, ms in sorted(last.client_ms.items(), key=lambda kv: -kv[1])
         )
     )
+
+
+_FILL_CLOCKS = """
+INSERT INTO incidents_incidentclock (
+    incident_id, municipality_id, is_open, due_at, warn_at, warned_at, breached_at,
+    escalation_level, next_escalation_at, stage_open, stage_due_at, stage_warn_at,
+    stage_warned_at, stage_breached_at
+)
+SELECT
+    i.id, i.municipality_id, i.status = ANY(%(open)s), i.due_at, i.warn_at,
+    CASE WHEN i.warn_at <= %(now)s THEN LEAST(i.due_at, %(now)s) END,
+    CASE WHEN i.due_at <= %(before)s THEN i.due_at END,
+    CASE WHEN i.due_at <= %(before)s THEN LEAST(4, s.level) ELSE 0 END,
+    CASE WHEN i.due_at <= %(before)s AND s.level < 4
+         THEN i.due_at + make_interval(secs => s.seconds * s.level) END,
+    i.stage_due_at IS NOT NULL AND i.stage_due_at < i.due_at
+        AND i.status = ANY(%(stage_open)s),
+    i.stage_due_at,
+    i.stage_due_at - f.warn_before,
+    CASE WHEN i.stage_due_at - f.warn_before <= %(now)s THEN LEAST(i.stage_due_at, %(now)s) END,
+    CASE WHEN i.stage_due_at <= %(now)s THEN i.stage_due_at END
+FROM incidents_incident i
+JOIN incidents_slapolicy p ON p.id = i.sla_policy_id
+-- The rung a late incident is on at NOW: one per escalation step (policies.escalation_step).
+CROSS JOIN LATERAL (
+    SELECT seconds, 1 + floor(extract(epoch FROM %(now)s - i.due_at) / seconds) AS level
+    FROM (SELECT CASE WHEN p.unit = 'hours' THEN 3600 ELSE 86400 END AS seconds) AS step
+) s
+LEFT JOIN incidents_slapolicy f ON f.municipality_id = i.municipality_id
+    AND f.channel = i.channel AND f.stage = 'forwarding' AND NOT f.fast_track
+    AND f.topic_id IS NULL
+"""
 
 
 _TEXTS = (

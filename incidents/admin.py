@@ -7,7 +7,14 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from incidents.models import Incident, IncidentEvent, SectorTopic, SlaPolicy, Topic
+from incidents.models import (
+    Incident,
+    IncidentClock,
+    IncidentEvent,
+    SectorTopic,
+    SlaPolicy,
+    Topic,
+)
 from roles.admin import MUNICIPALITY_FILTER, TenantAdmin
 
 
@@ -53,6 +60,37 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class ClockInline(admin.StackedInline):
+    """The deadline sweep's state of the incident: read-only, the sweep alone writes it."""
+
+    model = IncidentClock
+    extra = 0
+    can_delete = False
+    fields = (
+        ("due_at", "warn_at", "is_open"),
+        ("warned_at", "breached_at", "escalation_level", "next_escalation_at"),
+        ("stage_due_at", "stage_warn_at", "stage_open"),
+        ("stage_warned_at", "stage_breached_at"),
+    )
+    readonly_fields = (
+        "due_at",
+        "warn_at",
+        "is_open",
+        "warned_at",
+        "breached_at",
+        "escalation_level",
+        "next_escalation_at",
+        "stage_due_at",
+        "stage_warn_at",
+        "stage_open",
+        "stage_warned_at",
+        "stage_breached_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Incident)
 class IncidentAdmin(TenantAdmin):
     """Read-only: every change to an incident goes through a service that writes the timeline."""
@@ -67,7 +105,7 @@ class IncidentAdmin(TenantAdmin):
         "citizen_profile_url",
         "citizen_postal_address",
     )
-    inlines = [EventInline]
+    inlines = [ClockInline, EventInline]
     list_select_related = ("sector", "municipality")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.deadlines import Unit
@@ -199,9 +200,9 @@ class ForwardTarget(models.TextChoices):
 
 
 class Incident(TenantModel):
-    # Every index of this table is written again when the sweep flags a row (breach columns are
-    # index keys, so no HOT update): single-column indexes that a composite below already covers
-    # are switched off (bench/sweep.py: 19 indexes → 11 made the 1 000-breach tick much cheaper).
+    # A wide row (~1.1 KB) with many indexes: every non-HOT update rewrites all of them. The
+    # deadline sweep therefore writes ``IncidentClock``, never this row; single-column indexes
+    # that a composite below already covers are switched off all the same (19 → 11 indexes).
     municipality = models.ForeignKey(
         Municipality,
         on_delete=models.PROTECT,
@@ -297,11 +298,9 @@ class Incident(TenantModel):
     stage_due_at = models.DateTimeField(
         _("срок согласованного ответа оператору"), null=True, blank=True
     )
+    # When the warning is due (the term minus the policy's warn-before). The sweep's own state —
+    # warned, breached, the rung of the ladder — lives in ``IncidentClock``, not here.
     warn_at = models.DateTimeField(_("предупредить в"), null=True, blank=True)
-    warned_at = models.DateTimeField(_("предупреждение отправлено"), null=True, blank=True)
-    breached_at = models.DateTimeField(_("просрочено с"), null=True, blank=True)
-    escalation_level = models.PositiveSmallIntegerField(_("уровень эскалации"), default=0)
-    next_escalation_at = models.DateTimeField(_("следующая эскалация"), null=True, blank=True)
     answered_late = models.BooleanField(_("ответ с нарушением срока"), null=True, blank=True)
     sla_policy = models.ForeignKey(
         SlaPolicy,
@@ -376,27 +375,7 @@ class Incident(TenantModel):
                 fields=["municipality", "received_at", "id"], name="incident_mun_received"
             ),
             models.Index(fields=["municipality", "updated_at", "id"], name="incident_mun_updated"),
-            # The sweep: cost in proportion to what is due, not to the table. Partial on open AND
-            # not yet flagged (FACTS.md: a status-only partial index is slower than none).
-            models.Index(
-                fields=["due_at"],
-                name="incident_sweep_breach",
-                condition=Q(
-                    status__in=OPEN_STATUSES, breached_at__isnull=True, due_at__isnull=False
-                ),
-            ),
-            models.Index(
-                fields=["warn_at"],
-                name="incident_sweep_warn",
-                condition=Q(
-                    status__in=OPEN_STATUSES, warned_at__isnull=True, warn_at__isnull=False
-                ),
-            ),
-            models.Index(
-                fields=["next_escalation_at"],
-                name="incident_sweep_escalate",
-                condition=Q(status__in=OPEN_STATUSES, next_escalation_at__isnull=False),
-            ),
+            # The sweep's partial indexes are on IncidentClock (a narrow row, cheap to rewrite).
             models.Index(
                 fields=["municipality", "topic", "address_key", "received_at"],
                 name="incident_repeat_lookup",
@@ -422,7 +401,103 @@ class Incident(TenantModel):
 
     @property
     def is_overdue(self) -> bool:
-        return self.breached_at is not None and self.is_open
+        """Late right now: open and past its term. Computed, not stored — the same rule every
+        reader uses (``status in OPEN_STATUSES and due_at < now``), whatever the sweep has
+        got round to flagging yet."""
+        return self.is_open and self.due_at is not None and self.due_at < timezone.now()
+
+
+class IncidentClock(TenantModel):
+    """The deadline sweep's own state of one incident: a narrow 1:1 row the sweep may rewrite.
+
+    Why a table of its own (issue 3, bench/sweep.py): flagging 1 000 breaches on ``Incident``
+    rewrote 1 000 wide rows (~1.1 KB) and all 11 of their indexes (the flags sit in partial-index
+    predicates, so no HOT update), and the WAL of that made the COMMIT slow too — ~100 ms in the
+    database against a 30 ms target. Here a row is ~100 bytes with the primary key and the
+    sweep's partial indexes only: a breach writes two index entries, not eleven.
+
+    ``Incident`` keeps the deadline truth (``due_at``, ``final_due_at``, ``stage_due_at``,
+    ``warn_at``) for lists and reports, which judge "overdue" from ``due_at`` at read time. This
+    row copies the terms (``clock.clocks_sync`` keeps it in step on every change of a term or of
+    the status) plus what only the sweep writes: warned, breached, the rung of the ladder. A
+    changed term resets them — the new term has not been warned about or missed yet.
+
+    ``is_open`` / ``stage_open`` make the partial indexes exact: each holds the open clocks its
+    step has not dealt with yet, so a tick costs in proportion to what is due, not to the table
+    (FACTS.md: a status-only partial index is slower than none).
+    """
+
+    incident = models.OneToOneField(
+        Incident,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="clock",
+        verbose_name=_("инцидент"),
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("муниципальное образование"),
+        # Never read by municipality alone (the sweep spans all of them; a row is reached by its
+        # incident); an index here would be one more entry to write per flagged row.
+        db_index=False,
+    )
+    is_open = models.BooleanField(_("срок идёт"), default=True)
+    due_at = models.DateTimeField(_("срок"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("предупредить в"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("предупреждение отправлено"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("просрочено с"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("уровень эскалации"), default=0)
+    next_escalation_at = models.DateTimeField(_("следующая эскалация"), null=True, blank=True)
+    # The stage term (Регламент §2.5: the agreed answer to the ИМ operator within 3 hours;
+    # 59-ФЗ ст. 8 ч. 3: forwarding within 7 days). Warned and flagged once; never a ladder of its
+    # own — the answer's term escalates, the stage only tells.
+    stage_open = models.BooleanField(_("срок этапа идёт"), default=False)
+    stage_due_at = models.DateTimeField(_("срок этапа"), null=True, blank=True)
+    stage_warn_at = models.DateTimeField(_("предупредить об этапе в"), null=True, blank=True)
+    stage_warned_at = models.DateTimeField(
+        _("предупреждение об этапе отправлено"), null=True, blank=True
+    )
+    stage_breached_at = models.DateTimeField(_("срок этапа нарушен"), null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("часы срока инцидента")
+        verbose_name_plural = _("часы сроков инцидентов")
+        indexes = [
+            models.Index(
+                fields=["warn_at"],
+                name="clock_sweep_warn",
+                condition=Q(is_open=True, warned_at__isnull=True, warn_at__isnull=False),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="clock_sweep_breach",
+                condition=Q(is_open=True, breached_at__isnull=True, due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["next_escalation_at"],
+                name="clock_sweep_escalate",
+                condition=Q(is_open=True, next_escalation_at__isnull=False),
+            ),
+            models.Index(
+                fields=["stage_warn_at"],
+                name="clock_sweep_stage_warn",
+                condition=Q(
+                    stage_open=True, stage_warned_at__isnull=True, stage_warn_at__isnull=False
+                ),
+            ),
+            models.Index(
+                fields=["stage_due_at"],
+                name="clock_sweep_stage_breach",
+                condition=Q(
+                    stage_open=True, stage_breached_at__isnull=True, stage_due_at__isnull=False
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}: {self.due_at}"
 
 
 class Answer(TenantModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from celery import shared_task
 
 from incidents.services.notifications import notifications_email
@@ -21,4 +23,4 @@ def sweep_task() -> dict[str, int]:
     itself (a redelivered or overlapping tick finds nothing left to do).
     """
     result = sweep_tick()
-    return {"warned": result.warned, "breached": result.breached, "escalated": result.escalated}
+    return dataclasses.asdict(result)

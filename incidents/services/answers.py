@@ -311,8 +311,7 @@ def _mark_answered(incident: Incident, *, actor: User, at: datetime, answer: Ans
     if incident.first_answer_at is None:
         incident.first_answer_at = at
     incident.answered_late = bool(incident.due_at is not None and at >= incident.due_at)
-    incident.next_escalation_at = None
-    fields = ["answered_at", "first_answer_at", "answered_late", "next_escalation_at"]
+    fields = ["answered_at", "first_answer_at", "answered_late"]
     if incident.status == Status.MERGED:
         # A duplicate stays merged but carries the answer time, so its on-time share is right.
         bump(incident, fields)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from incidents.exceptions import ActorLacksCapability, StaleVersion, WrongMunicipality
 from incidents.models import Incident, IncidentEvent, Notification
+from incidents.services.clock import clock_sync
 from mcu.models import Municipality
 from roles.models import User
 from roles.permissions import ActorCapabilities, Capability
@@ -33,10 +34,23 @@ def lock_incident(incident: Incident, *, expected_version: int | None) -> Incide
     return locked
 
 
+# What the deadline clock is derived from (incidents.services.clock).
+CLOCK_FIELDS: frozenset[str] = frozenset({"status", "due_at", "warn_at", "stage_due_at"})
+
+
 def bump(incident: Incident, fields: Iterable[str]) -> None:
-    """Save the changed fields and the next version in one UPDATE."""
+    """Save the changed fields and the next version in one UPDATE.
+
+    Every transition saves through here, so this is where the sweep's ``IncidentClock`` follows
+    a changed term or status, in the same transaction (a clock out of step would warn about a
+    term that no longer applies). A sector approval changes no field but may meet the ИМ stage
+    term, so an empty ``fields`` re-syncs too.
+    """
+    changed = list(fields)
     incident.version += 1
-    incident.save(update_fields=[*fields, "version", "updated_at"])
+    incident.save(update_fields=[*changed, "version", "updated_at"])
+    if not changed or CLOCK_FIELDS.intersection(changed):
+        clock_sync(incident)
 
 
 def require_capability(

@@ -51,12 +51,12 @@ from django.utils import timezone
 
 from incidents.exceptions import IncidentError
 from incidents.models import (
-    OPEN_STATUSES,
     Answer,
     AnswerVersion,
     Approval,
     ForwardTarget,
     Incident,
+    IncidentClock,
     IncidentEvent,
     Kind,
     Notification,
@@ -65,6 +65,7 @@ from incidents.models import (
     Status,
 )
 from incidents.services import answers, lifecycle, policies
+from incidents.services.clock import clocks_sync
 from incidents.services.intake import SOCIAL_CHANNELS, IncomingMessage, incident_create
 from incidents.services.sweep import MAX_LEVEL, RUNG_NAMES
 from mcu.models import Municipality
@@ -1702,43 +1703,76 @@ class _Seeder:
     def settle_deadlines(self) -> None:
         """What the minute sweep did along the way (``incidents.services.sweep``): warned at
         ``warn_at``; breached at the term; one rung up the ladder per escalation step until the
-        answer (or now), its events on the timeline."""
-        now, demo = self.now, self.demo_incidents()
-        demo.filter(
-            Q(status__in=OPEN_STATUSES, warn_at__lte=now)
-            | Q(answered_at__isnull=False, warn_at__lte=F("answered_at"))
-            | Q(closed_at__isnull=False, warn_at__lte=F("closed_at")),
-            warned_at__isnull=True,
-        ).update(warned_at=F("warn_at"))
+        answer (or now), its events on the timeline; a stage term past while its stage was
+        still open warned and flagged. Set on the clock rows the sweep reads, after syncing
+        them to the terms the story left (the services synced them as they went, but terms
+        recomputed from a planned instant were written behind their back)."""
+        now = self.now
+        incidents = list(self.demo_incidents())
+        clocks_sync(incidents)
+        clocks = {
+            clock.incident_id: clock
+            for clock in IncidentClock.objects.filter(
+                municipality=self.municipality, incident_id__in=[i.pk for i in incidents]
+            )
+        }
         steps = {
             policy.pk: policies.escalation_step(policy)
             for policy in SlaPolicy.objects.filter(municipality=self.municipality)
         }
-        breached = list(
-            demo.filter(
-                Q(status__in=OPEN_STATUSES, due_at__lte=now) | Q(answered_late=True),
-                due_at__isnull=False,
-            )
-        )
         events: list[IncidentEvent] = []
-        for incident in breached:
-            assert incident.due_at is not None  # filtered above
+        for incident in incidents:
+            clock = clocks[incident.pk]
+            self._settle_stage(clock)
+            stops = [t for t in (incident.answered_at, incident.closed_at) if t is not None]
+            warn_until = now if clock.is_open else max(stops, default=None)
+            if (
+                clock.warned_at is None
+                and clock.warn_at
+                and warn_until
+                and clock.warn_at <= warn_until
+            ):
+                clock.warned_at = clock.warn_at
+            late = (clock.is_open and incident.due_at is not None and incident.due_at <= now) or (
+                incident.answered_late is True
+            )
+            if not late or incident.due_at is None:
+                continue
             step = steps.get(incident.sla_policy_id or 0) or policies.escalation_step(None)
-            is_open = incident.status in OPEN_STATUSES
-            until = now if is_open else (incident.answered_at or now)
+            until = now if clock.is_open else (incident.answered_at or now)
             level = min(MAX_LEVEL, 1 + int((until - incident.due_at) / step))
-            incident.breached_at = incident.due_at
-            incident.escalation_level = level
-            incident.next_escalation_at = (
-                incident.due_at + step * level if is_open and level < MAX_LEVEL else None
+            clock.breached_at = incident.due_at
+            clock.escalation_level = level
+            clock.next_escalation_at = (
+                incident.due_at + step * level if clock.is_open and level < MAX_LEVEL else None
             )
             events += [self._rung_event(incident, rung, step) for rung in range(1, level + 1)]
-        Incident.objects.bulk_update(
-            breached, ["breached_at", "escalation_level", "next_escalation_at"], batch_size=500
+        IncidentClock.objects.bulk_update(
+            list(clocks.values()),
+            [
+                "warned_at",
+                "breached_at",
+                "escalation_level",
+                "next_escalation_at",
+                "stage_warned_at",
+                "stage_breached_at",
+            ],
+            batch_size=500,
         )
         IncidentEvent.objects.bulk_create(events)
         latest = IncidentEvent.objects.filter(incident=OuterRef("pk")).order_by("-at")
-        demo.update(updated_at=Subquery(latest.values("at")[:1]))
+        self.demo_incidents().update(updated_at=Subquery(latest.values("at")[:1]))
+
+    def _settle_stage(self, clock: IncidentClock) -> None:
+        # Only a stage still open matters: the live sweep would otherwise catch up on it at once.
+        # (A stage closed late is on record in the approval / forwarding event's data.)
+        if not clock.stage_open or clock.stage_due_at is None:
+            return
+        if clock.stage_warn_at is not None and clock.stage_warn_at <= self.now:
+            clock.stage_warned_at = clock.stage_warn_at
+        if clock.stage_due_at <= self.now:
+            clock.stage_warned_at = clock.stage_warned_at or clock.stage_due_at
+            clock.stage_breached_at = clock.stage_due_at
 
     def _rung_event(self, incident: Incident, rung: int, step: timedelta) -> IncidentEvent:
         assert incident.due_at is not None

@@ -77,24 +77,13 @@ def _transition(
 
 
 def _restart_clock(incident: Incident, *, start: datetime) -> list[str]:
-    """New terms from ``start`` (a reopened incident is a new round of work)."""
+    """New terms from ``start`` (a reopened incident is a new round of work). Saving a new
+    ``due_at`` through ``bump`` resets the sweep's flags and ladder on the clock row."""
     terms = policies.answer_terms(incident, start=start)
     incident.sla_policy = terms.policy
     incident.due_at = terms.due_at
     incident.warn_at = terms.warn_at
-    incident.warned_at = None
-    incident.breached_at = None
-    incident.escalation_level = 0
-    incident.next_escalation_at = None
-    return [
-        "sla_policy",
-        "due_at",
-        "warn_at",
-        "warned_at",
-        "breached_at",
-        "escalation_level",
-        "next_escalation_at",
-    ]
+    return ["sla_policy", "due_at", "warn_at"]
 
 
 @transaction.atomic
@@ -298,10 +287,6 @@ def incident_postpone(
     # The promised date is met until 24:00 local of that day (ГК РФ ст. 194, as in deadlines.py).
     incident.due_at = _end_of_day(until, incident)
     incident.warn_at = incident.due_at - timedelta(days=1)
-    incident.warned_at = None
-    incident.breached_at = None
-    incident.escalation_level = 0
-    incident.next_escalation_at = None
     if incident.first_answer_at is None:
         incident.first_answer_at = now
     _transition(
@@ -312,10 +297,6 @@ def incident_postpone(
             "postponed_until",
             "due_at",
             "warn_at",
-            "warned_at",
-            "breached_at",
-            "escalation_level",
-            "next_escalation_at",
             "first_answer_at",
         ],
         note=interim_answer[:500],
@@ -382,22 +363,7 @@ def incident_extend_deadline(
     incident.warn_at = incident.due_at - (
         incident.sla_policy.warn_before if incident.sla_policy else timedelta(days=1)
     )
-    incident.warned_at = None
-    incident.breached_at = None
-    incident.escalation_level = 0
-    incident.next_escalation_at = None
-    bump(
-        incident,
-        [
-            "due_at",
-            "extension_count",
-            "warn_at",
-            "warned_at",
-            "breached_at",
-            "escalation_level",
-            "next_escalation_at",
-        ],
-    )
+    bump(incident, ["due_at", "extension_count", "warn_at"])
     record_event(
         incident,
         IncidentEvent.Kind.DEADLINE,
@@ -453,8 +419,7 @@ def incident_merge(
         # The parent is already answered: its one answer answers the duplicate now.
         incident.answered_at = incident.first_answer_at = timezone.now()
         incident.answered_late = bool(incident.due_at and incident.answered_at >= incident.due_at)
-        incident.next_escalation_at = None
-        bump(incident, ["answered_at", "first_answer_at", "answered_late", "next_escalation_at"])
+        bump(incident, ["answered_at", "first_answer_at", "answered_late"])
         record_event(
             incident,
             IncidentEvent.Kind.NOTE,

@@ -1,29 +1,44 @@
 """The deadline sweep: warn before the term, mark breaches, climb the escalation ladder.
 
 Issue 3 item 7, DESIGN §5; Celery beat runs ``sweep_task`` every minute. The ladder is
-sector owner → sector curator → МЦУ head → curator (rungs 1–4).
+sector owner → sector curator → МЦУ head → curator (rungs 1–4). The stage terms (Регламент
+§2.5: the agreed answer to the ИМ operator within 3 hours; 59-ФЗ ст. 8 ч. 3: forwarding within
+7 days) are warned about and flagged once, and never climb a ladder of their own: the answer's
+term does the escalating, so nobody is escalated to twice for one late incident.
 
-Cost. Each step reads one partial index of ``Incident`` (``incident_sweep_warn``,
-``incident_sweep_breach``, ``incident_sweep_escalate``) holding exactly the open incidents that
-step has not dealt with yet, so a tick costs in proportion to what is due, not to the table
-(FACTS.md: ~20 ms for 1 000 breaches this way; a status-only partial index: ~1 s). The candidate
-query spans all municipalities — one index scan — and each municipality's rows are then written
-under that municipality's own scope.
+What it reads and writes: ``IncidentClock`` only — a narrow 1:1 row holding the terms and the
+sweep's state — never the wide ``Incident`` row. Flagging 1 000 breaches on ``Incident`` meant
+rewriting 1 000 rows of ~1.1 KB and all 11 of their indexes (the flags were in partial-index
+predicates, so no HOT update), whose WAL also made the COMMIT slow: ~100 ms in the database
+against issue 3's 30 ms (bench/sweep.py). ``Incident.updated_at`` is not touched either: a
+breach is no edit of the incident, and every reader computes "overdue" from ``due_at`` at read
+time (``status in OPEN_STATUSES and due_at < now``), so nothing needs to see the row change.
+``Incident.version`` is not bumped, for the same reason and because bumping it would fail every
+open edit form with a stale-version conflict once a minute.
+
+Cost. Each step reads one partial index of ``IncidentClock`` (``clock_sweep_warn``,
+``clock_sweep_breach``, ``clock_sweep_escalate``, ``clock_sweep_stage_warn``,
+``clock_sweep_stage_breach``) holding exactly the open clocks that step has not dealt with yet,
+so a tick costs in proportion to what is due, not to the table (FACTS.md: a status-only partial
+index is slower than none). A tick first probes all five in one statement, outside any
+transaction, and drains only the steps that have something due: a quiet minute is that one
+statement (~0.2 ms). The candidate query spans all municipalities — one index scan — and each
+municipality's rows are then written under that municipality's own scope.
 
 Exactly once, with two sweeps at once or a worker killed mid-sweep:
-- candidates are picked ``FOR UPDATE SKIP LOCKED`` in batches: a second sweep skips the rows the
-  first one holds instead of waiting (and skips a row a user is changing right now — the next
-  tick gets it);
+- candidates are picked ``FOR NO KEY UPDATE … SKIP LOCKED`` in batches, the clock row and its
+  incident's row both: a second sweep skips the rows the first one holds instead of waiting,
+  and a row a user is changing right now (``lock_incident`` holds the incident ``FOR UPDATE``)
+  is skipped — the next tick gets it. Locking the incident at pick time, not only the clock,
+  also keeps the lock order one-way: the batch's event and notification rows take a key-share
+  lock on their incident (the foreign-key check), which would otherwise wait for a user who in
+  turn waits for this clock row (``clocks_sync``) — a deadlock;
 - the UPDATE repeats the condition (``breached_at IS NULL``, ``escalation_level = L`` …) and a
   batch whose UPDATE does not change every picked row is rolled back whole — the guard for a
   backend without row locks, or a future caller that forgets them;
 - the flags, the timeline events and the notifications of a batch are one transaction: a crash
   rolls all of them back and the next tick does the batch again. E-mails are queued after commit,
   so a rolled-back batch sends none.
-
-``Incident.version`` is NOT bumped: the sweep changes fields no user edits (flags, level, next
-escalation), and bumping it would fail every open edit form with a stale-version conflict once a
-minute. ``updated_at`` IS set — the ЦУР API syncs incrementally by it and must see the new flags.
 """
 
 from __future__ import annotations
@@ -35,11 +50,12 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from incidents.models import OPEN_STATUSES, Incident, IncidentEvent, Notification, SlaPolicy
+from incidents.models import IncidentClock, IncidentEvent, Notification, SlaPolicy
+from incidents.services.clock import stage_of
 from incidents.services.intake import OPERATOR_ROLE
 from incidents.services.policies import escalation_step
 from mcu.models import Municipality
@@ -66,6 +82,8 @@ class SweepResult:
     warned: int = 0
     breached: int = 0
     escalated: int = 0
+    stage_warned: int = 0
+    stage_breached: int = 0
 
 
 class SweepConflict(RuntimeError):
@@ -74,11 +92,13 @@ class SweepConflict(RuntimeError):
 
 @dataclass(frozen=True)
 class _Due:
-    """The columns of a candidate row the sweep needs (read with the row lock)."""
+    """The columns of a candidate the sweep needs: its clock's, and its incident's routing
+    (read with the row locks)."""
 
     id: int
     municipality_id: int
     channel: str
+    kind: str
     sector_id: int | None
     org_unit_id: int | None
     responsible_id: int | None
@@ -86,9 +106,25 @@ class _Due:
     due_at: datetime | None
     escalation_level: int
     next_escalation_at: datetime | None
+    stage_due_at: datetime | None
 
 
-_DUE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(_Due))
+# _Due's fields → the candidate query's values() lookups (clock columns, then the incident's).
+_DUE_LOOKUPS: dict[str, str] = {
+    "id": "incident_id",
+    "municipality_id": "municipality_id",
+    "channel": "incident__channel",
+    "kind": "incident__kind",
+    "sector_id": "incident__sector_id",
+    "org_unit_id": "incident__org_unit_id",
+    "responsible_id": "incident__responsible_id",
+    "sla_policy_id": "incident__sla_policy_id",
+    "due_at": "due_at",
+    "escalation_level": "escalation_level",
+    "next_escalation_at": "next_escalation_at",
+    "stage_due_at": "stage_due_at",
+}
+assert set(_DUE_LOOKUPS) == {f.name for f in fields(_Due)}
 
 
 @dataclass(frozen=True)
@@ -201,18 +237,34 @@ def sweep_tick(*, now: datetime | None = None, batch_size: int = 1000) -> SweepR
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
     tick = _Tick(now=now)
+    due = _due_steps(now)
+
+    def drain(step: _Step) -> int:
+        return _drain(step, tick=tick, batch_size=batch_size) if step.name in due else 0
+
+    warned = drain(_WARN)
+    breached = drain(_BREACH)
+    if breached:
+        # A breach sets the first rung's time from the term: after an outage it is already
+        # due, and this tick climbs it too.
+        due.add(_ESCALATE.name)
     result = SweepResult(
-        warned=_drain(_WARN, tick=tick, batch_size=batch_size),
-        breached=_drain(_BREACH, tick=tick, batch_size=batch_size),
-        escalated=_drain(_ESCALATE, tick=tick, batch_size=batch_size),
+        warned=warned,
+        breached=breached,
+        escalated=drain(_ESCALATE),
+        stage_warned=drain(_STAGE_WARN),
+        stage_breached=drain(_STAGE_BREACH),
     )
     if result != SweepResult():
         logger.info(
-            "deadline sweep at %s: warned %d, breached %d, escalated %d",
+            "deadline sweep at %s: warned %d, breached %d, escalated %d; stage terms: "
+            "warned %d, breached %d",
             now.isoformat(),
             result.warned,
             result.breached,
             result.escalated,
+            result.stage_warned,
+            result.stage_breached,
         )
     return result
 
@@ -220,9 +272,42 @@ def sweep_tick(*, now: datetime | None = None, batch_size: int = 1000) -> SweepR
 @dataclass(frozen=True)
 class _Step:
     name: str
-    candidates: Callable[[datetime], QuerySet[Incident]]
+    candidates: Callable[[datetime], QuerySet[IncidentClock]]
     order_by: str
     apply: Callable[[_Tick, _Local, list[_Due]], int]
+    # A picked row can be due again in the same tick (the ladder: the next rung may be past
+    # too, after an outage), so a short batch does not mean the step is done.
+    until_empty: bool = False
+
+
+def _due_steps(now: datetime) -> set[str]:
+    """The steps with anything due, in one round trip: a probe of each partial index.
+
+    Read without locks and outside a transaction: a quiet minute — most of them — costs one
+    statement instead of a transaction per step. A row another sweep holds still counts here;
+    the step's own locked pick then skips it.
+    """
+    sql, params = _probe_sql(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        flags = cursor.fetchone()
+    return {step.name for step, flag in zip(STEPS, flags, strict=True) if flag}
+
+
+def _probe_sql(now: datetime) -> tuple[str, list[Any]]:
+    parts: list[str] = []
+    params: list[Any] = []
+    with dangerously_unscoped(reason=_UNSCOPED_REASON):
+        for step in STEPS:
+            # A scalar subquery ordered by the index key, as the pick is — not EXISTS: PostgreSQL
+            # drops the ORDER BY of an EXISTS and bets on a sequential scan finding a row early,
+            # which reads the whole table when nothing is due (bench/sweep.py: 150 ms, not 0.1).
+            probe = step.candidates(now).order_by(step.order_by).values("pk")[:1]
+            sql, probe_params = probe.query.sql_with_params()
+            parts.append(f"({sql}) IS NOT NULL")
+            params.extend(probe_params)
+    # Django's own compiled SQL with bound parameters; nothing interpolated from input.
+    return "SELECT " + ", ".join(parts), params
 
 
 def _drain(step: _Step, *, tick: _Tick, batch_size: int) -> int:
@@ -241,43 +326,53 @@ def _drain(step: _Step, *, tick: _Tick, batch_size: int) -> int:
                     done += step.apply(
                         tick, contexts[municipality_id], by_municipality[municipality_id]
                     )
-        if not rows:
-            return total
         total += done
+        if not rows or (len(rows) < batch_size and not step.until_empty):
+            return total
         # Every picked row has left the step's candidates, or climbed a rung (four at most), so
-        # the loop ends. Until empty, not until a short batch: after an outage an incident climbs
-        # every rung it is due in one tick, whatever the batch size.
+        # the loop ends. The ladder runs until empty, not until a short batch: after an outage
+        # an incident climbs every rung it is due in one tick, whatever the batch size.
 
 
 def _pick(step: _Step, *, now: datetime, batch_size: int) -> list[_Due]:
     with dangerously_unscoped(reason=_UNSCOPED_REASON):
-        return [_Due(**row) for row in _candidates(step, now=now, batch_size=batch_size)]
+        return [
+            _Due(**{name: row[lookup] for name, lookup in _DUE_LOOKUPS.items()})
+            for row in _candidates(step, now=now, batch_size=batch_size)
+        ]
 
 
-def _candidates(step: _Step, *, now: datetime, batch_size: int) -> QuerySet[Incident, Any]:
-    """The oldest due rows no other transaction holds; locked until the batch commits."""
+def _candidates(step: _Step, *, now: datetime, batch_size: int) -> QuerySet[IncidentClock, Any]:
+    """The oldest due rows no other transaction holds; locked until the batch commits.
+
+    ``FOR NO KEY UPDATE`` with no ``OF``: PostgreSQL locks the row of every table in the
+    query, the clock and its joined incident (see the module docstring for why both). Strong
+    enough to exclude another sweep and a user's ``FOR UPDATE``, yet other transactions may
+    still insert rows that reference the incident (their key-share foreign-key checks do not
+    conflict with it, as they would with ``FOR UPDATE``).
+    """
     return (
         step.candidates(now)
-        .select_for_update(skip_locked=True)
+        .select_for_update(skip_locked=True, no_key=True)
         .order_by(step.order_by)
-        .values(*_DUE_FIELDS)[:batch_size]
+        .values(*_DUE_LOOKUPS.values())[:batch_size]
     )
 
 
-def _update(queryset: QuerySet[Incident], ids: list[int], **values: Any) -> None:
+def _update(queryset: QuerySet[IncidentClock], ids: list[int], **values: Any) -> None:
     """One UPDATE that repeats the step's condition; every picked row must still match."""
-    updated = queryset.filter(pk__in=ids).update(**values, updated_at=timezone.now())
+    updated = queryset.filter(incident_id__in=ids).update(**values)
     if updated != len(ids):
-        raise SweepConflict(f"sweep: {updated} of {len(ids)} picked incidents still matched")
+        raise SweepConflict(f"sweep: {updated} of {len(ids)} picked clocks still matched")
 
 
 # --- WARN -------------------------------------------------------------------------------------
 
 
-def _warn_candidates(now: datetime) -> QuerySet[Incident]:
-    # Same predicate as the partial index incident_sweep_warn, so the planner can use it.
-    return Incident.objects.filter(
-        status__in=OPEN_STATUSES, warned_at__isnull=True, warn_at__isnull=False, warn_at__lte=now
+def _warn_candidates(now: datetime) -> QuerySet[IncidentClock]:
+    # Same predicate as the partial index clock_sweep_warn, so the planner can use it.
+    return IncidentClock.objects.filter(
+        is_open=True, warned_at__isnull=True, warn_at__isnull=False, warn_at__lte=now
     )
 
 
@@ -313,10 +408,10 @@ def _warn_apply(tick: _Tick, here: _Local, rows: list[_Due]) -> int:
 # --- BREACH -----------------------------------------------------------------------------------
 
 
-def _breach_candidates(now: datetime) -> QuerySet[Incident]:
-    # Same predicate as the partial index incident_sweep_breach.
-    return Incident.objects.filter(
-        status__in=OPEN_STATUSES, breached_at__isnull=True, due_at__isnull=False, due_at__lte=now
+def _breach_candidates(now: datetime) -> QuerySet[IncidentClock]:
+    # Same predicate as the partial index clock_sweep_breach.
+    return IncidentClock.objects.filter(
+        is_open=True, breached_at__isnull=True, due_at__isnull=False, due_at__lte=now
     )
 
 
@@ -344,10 +439,10 @@ def _breach_apply(tick: _Tick, here: _Local, rows: list[_Due]) -> int:
 # --- ESCALATE ---------------------------------------------------------------------------------
 
 
-def _escalate_candidates(now: datetime) -> QuerySet[Incident]:
-    # Same predicate as the partial index incident_sweep_escalate.
-    return Incident.objects.filter(
-        status__in=OPEN_STATUSES, next_escalation_at__isnull=False, next_escalation_at__lte=now
+def _escalate_candidates(now: datetime) -> QuerySet[IncidentClock]:
+    # Same predicate as the partial index clock_sweep_escalate.
+    return IncidentClock.objects.filter(
+        is_open=True, next_escalation_at__isnull=False, next_escalation_at__lte=now
     )
 
 
@@ -367,6 +462,60 @@ def _escalate_apply(tick: _Tick, here: _Local, rows: list[_Due]) -> int:
         )
         for row in group:
             record.rung(row, level=new_level, at=tick.now)
+    record.save()
+    return len(rows)
+
+
+# --- STAGE TERMS ------------------------------------------------------------------------------
+
+_STAGE_NAMES: dict[str, str] = {
+    SlaPolicy.Stage.AGREED_TO_OPERATOR: "Срок передачи согласованного ответа оператору",
+    SlaPolicy.Stage.FORWARDING: "Срок переадресации обращения по компетенции (59-ФЗ ст. 8 ч. 3)",
+}
+
+
+def _stage_warn_candidates(now: datetime) -> QuerySet[IncidentClock]:
+    # Same predicate as the partial index clock_sweep_stage_warn.
+    return IncidentClock.objects.filter(
+        stage_open=True,
+        stage_warned_at__isnull=True,
+        stage_warn_at__isnull=False,
+        stage_warn_at__lte=now,
+    )
+
+
+def _stage_warn_apply(tick: _Tick, here: _Local, rows: list[_Due]) -> int:
+    _update(_stage_warn_candidates(tick.now), [r.id for r in rows], stage_warned_at=tick.now)
+    # As for the answer's term: a stage term already over gets its breach notice, no warning.
+    live = [r for r in rows if r.stage_due_at is not None and r.stage_due_at > tick.now]
+    record = _Record(here)
+    for row in live:
+        record.stage(row, IncidentEvent.Kind.WARNING, at=tick.now)
+    record.save()
+    return len(live)
+
+
+def _stage_breach_candidates(now: datetime) -> QuerySet[IncidentClock]:
+    # Same predicate as the partial index clock_sweep_stage_breach.
+    return IncidentClock.objects.filter(
+        stage_open=True,
+        stage_breached_at__isnull=True,
+        stage_due_at__isnull=False,
+        stage_due_at__lte=now,
+    )
+
+
+def _stage_breach_apply(tick: _Tick, here: _Local, rows: list[_Due]) -> int:
+    # Flagged at the term, as the answer's breach is; no rung, no next escalation: the stage
+    # only tells whoever the incident is on.
+    _update(
+        _stage_breach_candidates(tick.now),
+        [r.id for r in rows],
+        stage_breached_at=F("stage_due_at"),
+    )
+    record = _Record(here)
+    for row in rows:
+        record.stage(row, IncidentEvent.Kind.BREACH, at=tick.now)
     record.save()
     return len(rows)
 
@@ -440,6 +589,35 @@ class _Record:
             ),
         )
 
+    def stage(self, row: _Due, kind: str, *, at: datetime) -> None:
+        """A stage term's warning or breach: rung 1 only, and no level (it climbs nothing)."""
+        assert row.stage_due_at is not None  # both stage candidate queries require a term
+        stage = stage_of(channel=row.channel, kind=row.kind) or ""
+        name = _STAGE_NAMES.get(stage, "Срок этапа")
+        users = self.here.owners(row)
+        due = _local_term(row.stage_due_at, self.here.municipality)
+        breach = kind == IncidentEvent.Kind.BREACH
+        self.add(
+            row,
+            kind,
+            at=at,
+            note=f"{name} {'истёк' if breach else 'истекает'} {due}. {_who(users, 1)}",
+            data={
+                "stage": stage,
+                "stage_due_at": row.stage_due_at.isoformat(),
+                "notified": [u.pk for u in users],
+            },
+            notice=_Notice(
+                row.id,
+                users,
+                "deadline_stage_breach" if breach else "deadline_stage_warning",
+                f"{name} по инциденту № {row.id} {'истёк' if breach else 'истекает'} {due}",
+                "Ответ должен быть согласован и передан оператору канала."
+                if stage == SlaPolicy.Stage.AGREED_TO_OPERATOR
+                else "Если вопрос не в компетенции МЦУ, обращение нужно переадресовать.",
+            ),
+        )
+
     def save(self) -> None:
         IncidentEvent.objects.bulk_create(self.events)
         _notify_many(municipality=self.here.municipality, notices=self.notices)
@@ -496,4 +674,9 @@ def _local_term(instant: datetime, municipality: Municipality) -> str:
 
 _WARN = _Step("warn", _warn_candidates, "warn_at", _warn_apply)
 _BREACH = _Step("breach", _breach_candidates, "due_at", _breach_apply)
-_ESCALATE = _Step("escalate", _escalate_candidates, "next_escalation_at", _escalate_apply)
+_ESCALATE = _Step(
+    "escalate", _escalate_candidates, "next_escalation_at", _escalate_apply, until_empty=True
+)
+_STAGE_WARN = _Step("stage warn", _stage_warn_candidates, "stage_warn_at", _stage_warn_apply)
+_STAGE_BREACH = _Step("stage breach", _stage_breach_candidates, "stage_due_at", _stage_breach_apply)
+STEPS: tuple[_Step, ...] = (_WARN, _BREACH, _ESCALATE, _STAGE_WARN, _STAGE_BREACH)

@@ -29,6 +29,7 @@ from incidents.models import (
     Topic,
 )
 from incidents.services import demo
+from incidents.services.sweep import SweepResult, sweep_tick
 from mcu.models import Municipality
 from mcu.seeding import SeedLog
 from mcu.tenancy import dangerously_unscoped, municipality_scope
@@ -90,7 +91,7 @@ def _incidents(slug: str) -> list[Incident]:
     with municipality_scope(municipality.pk):
         return list(
             Incident.objects.filter(municipality=municipality).select_related(
-                "sector", "org_unit", "topic"
+                "sector", "org_unit", "topic", "clock"
             )
         )
 
@@ -133,12 +134,23 @@ def test_a_handful_open_past_the_term_flagged_as_the_sweep_flags_them(started, s
     overdue = [i for i in _incidents(slug) if i.is_open and i.due_at and i.due_at < started]
     assert 3 <= len(overdue) <= 15
     for incident in overdue:
-        assert incident.breached_at == incident.due_at
-        assert 1 <= incident.escalation_level <= 4
-        assert incident.warned_at is not None
+        assert incident.clock.breached_at == incident.due_at
+        assert 1 <= incident.clock.escalation_level <= 4
+        assert incident.clock.warned_at is not None
     with municipality_scope(overdue[0].municipality_id):
         breach = IncidentEvent.objects.get(incident=overdue[0], kind=IncidentEvent.Kind.BREACH)
     assert breach.at == overdue[0].due_at
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_clock_is_in_step_and_the_first_live_sweep_has_nothing_to_catch_up(started, slug):
+    incidents = _incidents(slug)
+    assert all(
+        (i.clock.due_at, i.clock.warn_at, i.clock.stage_due_at, i.clock.is_open)
+        == (i.due_at, i.warn_at, i.stage_due_at, i.status in OPEN_STATUSES)
+        for i in incidents
+    )
+    assert sweep_tick(now=started) == SweepResult()
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -192,8 +204,8 @@ def test_late_answers_and_breaches_agree_with_the_term(started, slug):
         assert incident.answered_at is not None
         assert incident.answered_late == (incident.answered_at >= incident.due_at)
         if incident.answered_late:
-            assert incident.breached_at == incident.due_at
-            assert incident.next_escalation_at is None
+            assert incident.clock.breached_at == incident.due_at
+            assert incident.clock.next_escalation_at is None
 
 
 @pytest.mark.parametrize("slug", SLUGS)

@@ -18,6 +18,7 @@ from time_machine import TimeMachineFixture
 from incidents.exceptions import ActorLacksCapability, InvalidInput
 from incidents.models import (
     Incident,
+    IncidentClock,
     IncidentEvent,
     Kind,
     Notification,
@@ -608,3 +609,73 @@ def test_e_mail_is_sent_only_after_the_incident_is_committed(
         staff.sector_owner.username: ["incident_new"],
         staff.executor.username: ["incident_new"],
     }
+
+
+# --- the sweep's clock ----------------------------------------------------------------------
+
+
+def _clock_view(incident: Incident) -> tuple[Any, ...]:
+    clock = IncidentClock.objects.get(municipality=incident.municipality, incident=incident)
+    return (
+        clock.due_at,
+        clock.warn_at,
+        clock.stage_due_at,
+        clock.is_open,
+        clock.warned_at,
+        clock.breached_at,
+        clock.escalation_level,
+    )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"channel": Channel.IM, "topic_code": POTHOLE}, id="ИМ routed"),
+        pytest.param({"channel": Channel.IM, "topic_code": UNMAPPED_TOPIC}, id="ИМ unrouted"),
+        pytest.param({"channel": Channel.POS, "topic_code": POTHOLE}, id="ПОС"),
+        pytest.param({"channel": Channel.APPEAL, "topic_code": POTHOLE}, id="59-ФЗ"),
+    ],
+)
+def test_incident_create_gives_every_incident_its_clock(
+    municipality: Municipality, fields: dict[str, Any]
+) -> None:
+    """The sweep sees an incident only through its clock: one missing is a term never swept."""
+    incident = make_incident(municipality, **fields)
+
+    assert incident.due_at is not None
+    assert _clock_view(incident) == (
+        incident.due_at,
+        incident.warn_at,
+        incident.stage_due_at,
+        True,
+        None,
+        None,
+        0,
+    )
+
+
+def test_incident_create_many_gives_every_incident_its_clock(municipality: Municipality) -> None:
+    from incidents.services.intake import incident_create_many
+
+    results = incident_create_many(
+        municipality=municipality,
+        messages=[
+            message(channel=Channel.IM, topic_code=POTHOLE),
+            message(channel=Channel.POS, topic_code=UNMAPPED_TOPIC),
+            message(channel=Channel.APPEAL, topic_code=POTHOLE),
+        ],
+    )
+
+    incidents = [result.incident for result in results]
+    assert all(result.created for result in results)
+    for incident in incidents:
+        assert incident is not None
+        assert _clock_view(incident) == (
+            incident.due_at,
+            incident.warn_at,
+            incident.stage_due_at,
+            True,
+            None,
+            None,
+            0,
+        )

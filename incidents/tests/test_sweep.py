@@ -8,22 +8,43 @@ is UTC+5 (Asia/Yekaterinburg), Ленский UTC+9 (Asia/Yakutsk).
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
-from incidents.models import Incident, IncidentEvent, Notification, Status
+from incidents.models import (
+    Incident,
+    IncidentClock,
+    IncidentEvent,
+    Notification,
+    SlaPolicy,
+    Status,
+)
+from incidents.services import clock as clock_module
 from incidents.services import sweep as sweep_module
-from incidents.services.intake import OPERATOR_ROLE, IncomingMessage, incident_create
-from incidents.services.lifecycle import incident_postpone, incident_reject
+from incidents.services.clock import clocks_sync
+from incidents.services.common import lock_incident
+from incidents.services.intake import (
+    OPERATOR_ROLE,
+    SOCIAL_CHANNELS,
+    IncomingMessage,
+    incident_create,
+)
+from incidents.services.lifecycle import incident_postpone, incident_reject, incident_take
 from incidents.services.sweep import SweepResult, sweep_tick
 from incidents.tasks import sweep_task
 from mcu.models import Municipality
-from mcu.tenancy import dangerously_unscoped, municipality_scope
+from mcu.tenancy import (
+    TenantScopeMissing,
+    WrongMunicipality,
+    dangerously_unscoped,
+    municipality_scope,
+)
 from roles.models import Role, RoleAssignment, Sector, User
 from roles.selectors import role_holders
 
@@ -65,6 +86,12 @@ def _create(
 def _fresh(incident: Incident) -> Incident:
     with municipality_scope(incident.municipality_id):
         return Incident.objects.get(pk=incident.pk)
+
+
+def _clock(incident: Incident) -> IncidentClock:
+    """The sweep's state of the incident (IncidentClock: the sweep writes nothing else)."""
+    with municipality_scope(incident.municipality_id):
+        return IncidentClock.objects.get(incident_id=incident.pk)
 
 
 def _holder(municipality: Municipality, role: Role) -> User:
@@ -143,7 +170,7 @@ def test_warn_breach_and_every_rung_exactly_once(okt, municipality, time_machine
     time_machine.move_to(T0, tick=False)
     incident = _create(municipality, "im-1")
     assert (incident.due_at, incident.warn_at) == (DUE, WARN)
-    version = incident.version
+    version, updated_at = incident.version, incident.updated_at
 
     ticks = {}
     for label, at in [
@@ -182,14 +209,16 @@ def test_warn_breach_and_every_rung_exactly_once(okt, municipality, time_machine
         (IncidentEvent.Kind.ESCALATION, 3, [okt["head"].pk]),
         (IncidentEvent.Kind.ESCALATION, 4, [okt["curator"].pk]),
     ]
-    incident = _fresh(incident)
-    assert incident.warned_at == WARN
+    clock = _clock(incident)
+    assert clock.warned_at == WARN
     # The moment it became late, not the (later) sweep that noticed it.
-    assert incident.breached_at == DUE
-    assert (incident.escalation_level, incident.next_escalation_at) == (4, None)
-    # Sweep flags are not a user's edit: an open form must not go stale (see sweep.py).
-    assert incident.version == version
-    assert incident.updated_at == DUE + 3 * HOUR
+    assert clock.breached_at == DUE
+    assert (clock.escalation_level, clock.next_escalation_at) == (4, None)
+    # Sweep flags are not a user's edit: an open form must not go stale, and the wide incident
+    # row is not rewritten at all — readers compute "overdue" from due_at (see sweep.py).
+    incident = _fresh(incident)
+    assert (incident.version, incident.updated_at) == (version, updated_at)
+    assert incident.is_overdue
 
 
 def test_texts_say_the_term_in_local_time(okt, municipality, time_machine):
@@ -245,8 +274,8 @@ def test_a_day_term_ends_at_24_00_local_and_escalates_daily(okt, municipality, t
 
     time_machine.move_to(due, tick=False)
     assert sweep_tick() == SweepResult(warned=0, breached=1, escalated=0)
-    incident = _fresh(incident)
-    assert (incident.breached_at, incident.next_escalation_at) == (due, due + timedelta(days=1))
+    clock = _clock(incident)
+    assert (clock.breached_at, clock.next_escalation_at) == (due, due + timedelta(days=1))
     with municipality_scope(municipality.pk):
         titles = list(
             Notification.objects.filter(kind__startswith="deadline_").values_list("body", flat=True)
@@ -271,6 +300,7 @@ def test_a_second_tick_at_the_same_instant_changes_nothing(okt, municipality, ti
     with dangerously_unscoped(reason="test assertions across tenants"):
         before = (
             list(Incident.objects.order_by("id").values()),
+            list(IncidentClock.objects.order_by("incident_id").values()),
             IncidentEvent.objects.count(),
             Notification.objects.count(),
         )
@@ -278,6 +308,7 @@ def test_a_second_tick_at_the_same_instant_changes_nothing(okt, municipality, ti
     with dangerously_unscoped(reason="test assertions across tenants"):
         after = (
             list(Incident.objects.order_by("id").values()),
+            list(IncidentClock.objects.order_by("incident_id").values()),
             IncidentEvent.objects.count(),
             Notification.objects.count(),
         )
@@ -288,7 +319,7 @@ def test_a_second_tick_at_the_same_instant_changes_nothing(okt, municipality, ti
             (IncidentEvent.Kind.ESCALATION, 2, [okt["sector_curator"].pk]),
         ]
         # The warning was due but is moot: marked, so it leaves the warn index, and not sent.
-        assert _fresh(incident).warned_at == DUE + HOUR
+        assert _clock(incident).warned_at == DUE + HOUR
 
 
 def test_after_an_outage_one_tick_climbs_every_due_rung_once(okt, municipality, time_machine):
@@ -458,8 +489,13 @@ def test_answered_closed_and_rejected_incidents_are_never_flagged(
     assert [level for _kind, level, _users in _ladder(open_one)] == [1, 2, 3, 4]
     for incident in (answered, closed, rejected):
         assert _ladder(incident) == []
-        fresh = _fresh(incident)
-        assert (fresh.warned_at, fresh.breached_at, fresh.escalation_level) == (None, None, 0)
+        clock = _clock(incident)
+        assert (clock.is_open, clock.warned_at, clock.breached_at, clock.escalation_level) == (
+            False,
+            None,
+            None,
+            0,
+        )
 
 
 def test_a_postponed_incident_is_judged_by_its_promised_date(okt, municipality, time_machine):
@@ -486,8 +522,7 @@ def test_a_postponed_incident_is_judged_by_its_promised_date(okt, municipality, 
     time_machine.move_to(promised, tick=False)
     assert sweep_tick() == SweepResult(warned=0, breached=1, escalated=0)
 
-    fresh = _fresh(incident)
-    assert (fresh.status, fresh.breached_at) == (Status.POSTPONED, promised)
+    assert (_fresh(incident).status, _clock(incident).breached_at) == (Status.POSTPONED, promised)
     with municipality_scope(municipality.pk):
         warning = IncidentEvent.objects.get(incident=incident, kind=IncidentEvent.Kind.WARNING)
     assert "07.04.2025 в 24:00 по местному времени (UTC+5)" in warning.note
@@ -570,7 +605,9 @@ def test_a_crash_mid_batch_rolls_back_the_whole_batch(
     with dangerously_unscoped(reason="test assertions across tenants"):
         assert IncidentEvent.objects.filter(kind__in=SWEEP_KINDS).count() == 0
         assert Notification.objects.filter(kind__startswith="deadline_").count() == 0
-        assert set(Incident.objects.values_list("breached_at", "escalation_level")) == {(None, 0)}
+        assert set(IncidentClock.objects.values_list("breached_at", "escalation_level")) == {
+            (None, 0)
+        }
     assert queued == []
 
     monkeypatch.setattr(sweep_module, "_notify_many", real_notify)
@@ -629,7 +666,7 @@ def test_two_concurrent_sweeps_flag_each_incident_once(
         per_incident = Counter(
             IncidentEvent.objects.filter(kind__in=SWEEP_KINDS).values_list("incident_id", "kind")
         )
-        levels = set(Incident.objects.values_list("escalation_level", "breached_at"))
+        levels = set(IncidentClock.objects.values_list("escalation_level", "breached_at"))
         notices = Counter(
             Notification.objects.filter(kind__startswith="deadline_").values_list(
                 "incident_id", "user_id"
@@ -649,9 +686,11 @@ def test_two_concurrent_sweeps_flag_each_incident_once(
 @pytest.mark.parametrize(
     ("step", "index"),
     [
-        (sweep_module._WARN, "incident_sweep_warn"),
-        (sweep_module._BREACH, "incident_sweep_breach"),
-        (sweep_module._ESCALATE, "incident_sweep_escalate"),
+        (sweep_module._WARN, "clock_sweep_warn"),
+        (sweep_module._BREACH, "clock_sweep_breach"),
+        (sweep_module._ESCALATE, "clock_sweep_escalate"),
+        (sweep_module._STAGE_WARN, "clock_sweep_stage_warn"),
+        (sweep_module._STAGE_BREACH, "clock_sweep_stage_breach"),
     ],
 )
 def test_each_step_reads_its_partial_index(municipality, step, index):
@@ -673,10 +712,317 @@ def test_the_task_runs_the_tick_and_beat_runs_it_every_minute(okt, municipality,
     _create(municipality, "im-1")
     time_machine.move_to(DUE, tick=False)
 
-    assert sweep_task() == {"warned": 0, "breached": 1, "escalated": 0}
+    assert sweep_task() == {
+        "warned": 0,
+        "breached": 1,
+        "escalated": 0,
+        "stage_warned": 0,
+        "stage_breached": 0,
+    }
     assert settings.CELERY_BEAT_SCHEDULE["incidents-deadline-sweep"] == {
         "task": "incidents.tasks.sweep_task",
         "schedule": 60.0,
         "options": {"expires": 55},
     }
     assert sweep_task.acks_late is True
+
+
+# --- the clock: in step with the incident -----------------------------------------------------
+
+
+def test_the_clock_keeps_its_flags_while_the_term_stands_and_resets_with_a_new_term(
+    okt, municipality, time_machine
+):
+    time_machine.move_to(T0, tick=False)
+    incident = _create(municipality, "im-1")
+    time_machine.move_to(DUE + HOUR, tick=False)
+    sweep_tick()
+    assert (_clock(incident).breached_at, _clock(incident).escalation_level) == (DUE, 2)
+
+    # Taken into work: a change of status, not of the term — the ladder stays where it is.
+    with municipality_scope(municipality.pk):
+        incident_take(incident=incident, actor=okt["owner"], expected_version=None)
+    clock = _clock(incident)
+    assert (clock.is_open, clock.breached_at, clock.escalation_level) == (True, DUE, 2)
+
+    # Postponed: a new term, not yet warned about or missed.
+    with municipality_scope(municipality.pk):
+        incident_postpone(
+            incident=incident,
+            actor=okt["owner"],
+            expected_version=None,
+            until=date(2025, 4, 7),
+            interim_answer="Ремонт дороги запланирован на 7 апреля.",
+        )
+    clock = _clock(incident)
+    promised = datetime(2025, 4, 7, 19, 0, tzinfo=UTC)
+    assert (clock.due_at, clock.warn_at) == (promised, promised - timedelta(days=1))
+    assert (clock.warned_at, clock.breached_at, clock.escalation_level) == (None, None, 0)
+    assert clock.next_escalation_at is None
+
+
+def test_a_closed_clock_keeps_its_history_and_leaves_the_sweep(okt, municipality, time_machine):
+    time_machine.move_to(T0, tick=False)
+    incident = _create(municipality, "im-1")
+    time_machine.move_to(DUE, tick=False)
+    sweep_tick()
+    operator = _holder(municipality, Role.IM_OPERATOR)
+    with municipality_scope(municipality.pk):
+        incident_reject(incident=incident, actor=operator, expected_version=None, reason="spam")
+
+    clock = _clock(incident)
+    assert (clock.is_open, clock.breached_at, clock.escalation_level) == (False, DUE, 1)
+    time_machine.move_to(DUE + 10 * HOUR, tick=False)
+    assert sweep_tick() == NOTHING  # its next rung was due: a closed clock climbs nothing
+
+
+def test_clocks_sync_needs_the_incidents_municipality_in_scope(
+    okt, municipality, other_municipality
+):
+    incident = _create(municipality, "im-1")
+    with pytest.raises(TenantScopeMissing):
+        clocks_sync([incident])
+    with municipality_scope(other_municipality.pk), pytest.raises(WrongMunicipality):
+        clocks_sync([incident])
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_clocks_sync_costs_the_same_statements_for_one_incident_or_many(
+    okt, municipality, count, django_assert_num_queries, time_machine
+):
+    time_machine.move_to(T0, tick=False)
+    incidents = [
+        _create(municipality, f"{channel}-{i}", channel=channel)
+        for i in range(count)
+        for channel in ("im", "appeal")
+    ]
+    with municipality_scope(municipality.pk):
+        with django_assert_num_queries(2):  # the clocks read (locked), one upsert
+            clocks_sync(incidents)
+        for incident in incidents:
+            incident.stage_due_at = T0 + 2 * HOUR  # a changed stage term: its policy is read
+        with django_assert_num_queries(3):
+            clocks_sync(incidents)
+
+
+def test_the_clock_names_the_same_social_channels_as_intake():
+    assert clock_module.SOCIAL_CHANNELS == SOCIAL_CHANNELS
+
+
+# --- stage terms: told once, never a ladder of their own --------------------------------------
+
+
+def _appeal(municipality: Municipality, external_id: str) -> Incident:
+    return _create(municipality, external_id, channel="appeal")
+
+
+def test_the_59_fz_forwarding_term_is_warned_and_flagged_once(okt, municipality, time_machine):
+    time_machine.move_to(T0, tick=False)
+    incident = _appeal(municipality, "appeal-1")
+    assert incident.status == Status.ASSIGNED
+    # 59-ФЗ ст. 8 ч. 3: 7 days from registration (2 Apr 10:15 local) — by 24:00 on 9 Apr local;
+    # the policy warns 2 days ahead. The answer itself is due in 30 days.
+    stage_due = datetime(2025, 4, 9, 19, 0, tzinfo=UTC)
+    assert incident.stage_due_at == stage_due
+    assert incident.due_at == datetime(2025, 5, 2, 19, 0, tzinfo=UTC)  # 30 days
+    assert _clock(incident).stage_warn_at == stage_due - timedelta(days=2)
+
+    ticks = []
+    for at in (stage_due - timedelta(days=2), stage_due - HOUR, stage_due, stage_due + HOUR):
+        time_machine.move_to(at, tick=False)
+        ticks.append(sweep_tick())
+    assert ticks == [
+        SweepResult(stage_warned=1),
+        NOTHING,
+        SweepResult(stage_breached=1),
+        NOTHING,
+    ]
+    owner = okt["owner"].pk
+    term = "09.04.2025 в 24:00 по местному времени (UTC+5)"
+    with municipality_scope(municipality.pk):
+        events = list(
+            IncidentEvent.objects.filter(incident=incident, kind__in=SWEEP_KINDS)
+            .order_by("at", "id")
+            .values_list("kind", "data", "note")
+        )
+    name = "Срок переадресации обращения по компетенции (59-ФЗ ст. 8 ч. 3)"
+    assert events == [
+        (
+            IncidentEvent.Kind.WARNING,
+            {"stage": "forwarding", "stage_due_at": stage_due.isoformat(), "notified": [owner]},
+            f"{name} истекает {term}. Уведомлены: {okt['owner'].display_name}.",
+        ),
+        (
+            IncidentEvent.Kind.BREACH,
+            {"stage": "forwarding", "stage_due_at": stage_due.isoformat(), "notified": [owner]},
+            f"{name} истёк {term}. Уведомлены: {okt['owner'].display_name}.",
+        ),
+    ]
+    assert _notices() == {
+        "okt-roads-owner": [
+            ("deadline_stage_warning", incident.pk),
+            ("deadline_stage_breach", incident.pk),
+        ]
+    }
+    clock = _clock(incident)
+    # No ladder: the answer's own term (30 days) has not run out.
+    assert (clock.stage_breached_at, clock.breached_at, clock.escalation_level) == (
+        stage_due,
+        None,
+        0,
+    )
+
+
+def test_an_appeal_taken_into_work_is_not_forwarded_so_its_term_is_not_swept(
+    okt, municipality, time_machine
+):
+    time_machine.move_to(T0, tick=False)
+    incident = _appeal(municipality, "appeal-1")
+    with municipality_scope(municipality.pk):
+        incident_take(incident=incident, actor=okt["owner"], expected_version=None)
+    assert _clock(incident).stage_open is False
+
+    time_machine.move_to(T0 + timedelta(days=8), tick=False)
+    assert sweep_tick() == NOTHING
+
+
+@pytest.fixture
+def im_answer_in_five_hours(municipality):
+    """A municipality whose ИМ answer term is longer than the agreed-answer stage (3 hours)."""
+    with municipality_scope(municipality.pk):
+        SlaPolicy.objects.filter(
+            municipality=municipality, channel="im", stage=SlaPolicy.Stage.ANSWER
+        ).update(amount=5)
+
+
+def test_the_im_agreed_answer_stage_is_told_once_and_the_ladder_starts_once(
+    okt, municipality, im_answer_in_five_hours, time_machine
+):
+    time_machine.move_to(T0, tick=False)
+    incident = _create(municipality, "im-1")
+    assert (incident.stage_due_at, incident.due_at) == (DUE, T0 + 5 * HOUR)
+
+    ticks = {}
+    for label, at in [
+        ("stage warn", WARN),
+        ("stage breach", DUE),
+        ("answer warn", T0 + 4 * HOUR),
+        ("answer breach", T0 + 5 * HOUR),
+        ("rung 2", T0 + 6 * HOUR),
+    ]:
+        time_machine.move_to(at, tick=False)
+        ticks[label] = sweep_tick()
+
+    assert ticks == {
+        "stage warn": SweepResult(stage_warned=1),
+        "stage breach": SweepResult(stage_breached=1),
+        "answer warn": SweepResult(warned=1),
+        "answer breach": SweepResult(breached=1),
+        "rung 2": SweepResult(escalated=1),
+    }
+    assert [(kind, level) for kind, level, _users in _ladder(incident)] == [
+        (IncidentEvent.Kind.WARNING, None),
+        (IncidentEvent.Kind.BREACH, None),  # the stage: no level, no rung
+        (IncidentEvent.Kind.WARNING, None),
+        (IncidentEvent.Kind.BREACH, 1),
+        (IncidentEvent.Kind.ESCALATION, 2),
+    ]
+
+
+def test_the_sector_curators_approval_meets_the_im_stage(
+    okt, municipality, im_answer_in_five_hours, time_machine
+):
+    from incidents.services.answers import answer_approve, answer_save_draft, answer_submit
+
+    time_machine.move_to(T0, tick=False)
+    incident = _create(municipality, "im-1")
+    time_machine.move_to(T0 + HOUR, tick=False)
+    with municipality_scope(municipality.pk):
+        answer_save_draft(
+            incident=incident, actor=okt["owner"], text="Яму заделают.", expected_version=None
+        )
+        answer_submit(incident=incident, actor=okt["owner"], expected_version=None)
+        assert _clock(incident).stage_open is True  # on approval, not yet agreed
+        answer_approve(incident=incident, actor=okt["sector_curator"], expected_version=None)
+    # Agreed by the block's curator; the ИМ answer still waits for the head (Регламент §2.5).
+    assert (_fresh(incident).status, _clock(incident).stage_open) == (Status.ON_APPROVAL, False)
+
+    # Past the stage's 3 hours: only the answer's own warning (due in 5 hours) is told.
+    time_machine.move_to(DUE + HOUR, tick=False)
+    assert sweep_tick() == SweepResult(warned=1)
+
+
+# --- a user and the sweep on one incident at once ---------------------------------------------
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="row locks: SQLite serialises whole transactions",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_user_holding_an_incident_is_skipped_and_neither_waits_for_ever(
+    okt, municipality, time_machine, monkeypatch
+):
+    """The user locks the incident, then its clock (``clocks_sync``); the sweep locks the clock
+    and the incident at pick time, ``SKIP LOCKED``. Its event and notification rows would take
+    a key-share lock on their incidents at COMMIT — were the incident not already its own,
+    that wait against the user's wait for the clock would be a deadlock."""
+    monkeypatch.setattr("incidents.tasks.notifications_email_task.delay", lambda **kwargs: None)
+    time_machine.move_to(T0, tick=False)
+    held, *others = [_create(municipality, f"im-{i}") for i in range(3)]
+    operator = _holder(municipality, Role.IM_OPERATOR)
+    locked, sweeping = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def user() -> None:
+        try:
+            with municipality_scope(municipality.pk), transaction.atomic():
+                lock_incident(held, expected_version=None)
+                locked.set()
+                assert sweeping.wait(timeout=30)
+                # The sweep's batch is open now: this reaches for the clock row it may hold.
+                incident_reject(incident=held, actor=operator, expected_version=None, reason="spam")
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    real_notify = sweep_module._notify_many
+
+    def slow_notify(*, municipality, notices):
+        sweeping.set()
+        time.sleep(0.5)  # the user's transaction runs into the open batch meanwhile
+        return real_notify(municipality=municipality, notices=notices)
+
+    monkeypatch.setattr(sweep_module, "_notify_many", slow_notify)
+    thread = threading.Thread(target=user)
+    thread.start()
+    assert locked.wait(timeout=30)
+    assert sweep_tick(now=DUE) == SweepResult(breached=2)
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert errors == []
+
+    assert sweep_tick(now=DUE + timedelta(minutes=1)) == NOTHING  # rejected: nothing to catch up
+    assert _ladder(held) == []
+    assert (_fresh(held).status, _clock(held).is_open) == (Status.REJECTED, False)
+    for incident in others:
+        assert [kind for kind, _level, _users in _ladder(incident)] == [IncidentEvent.Kind.BREACH]
+
+
+def test_the_admin_shows_the_clock_read_only(okt, municipality, client, time_machine):
+    time_machine.move_to(T0, tick=False)
+    incident = _create(municipality, "im-1")
+    time_machine.move_to(DUE, tick=False)
+    sweep_tick()
+    admin = User.objects.create_superuser(username="root", password="x", email="root@example.ru")
+    client.force_login(admin)
+
+    response = client.get(f"/admin/incidents/incident/{incident.pk}/change/")
+
+    assert response.status_code == 200
+    (clock_formset,) = [
+        f for f in response.context["inline_admin_formsets"] if f.opts.model is IncidentClock
+    ]
+    assert clock_formset.formset.forms[0].instance.breached_at == DUE
+    assert not clock_formset.has_add_permission
