@@ -89,6 +89,10 @@ class InboundMessage(TenantModel):
     external_id = models.CharField(_("номер в канале"), max_length=200, blank=True)
     source = models.CharField(_("источник"), max_length=16, choices=Source.choices)
     body = models.TextField(_("тело сообщения (как получено)"))
+    # What the adapter made of ``body`` when it was accepted (``services/normalized.py``): the
+    # worker turns it into an incident without validating the payload a second time. ``body``
+    # stays the truth: a retry after a fix clears this and parses the body again.
+    normalized = models.JSONField(_("разобранное сообщение"), null=True, blank=True, editable=False)
     headers = models.JSONField(_("заголовки"), default=dict, blank=True)
     received_at = models.DateTimeField(_("получено"), db_index=True)
     state = models.CharField(

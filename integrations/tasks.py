@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from integrations.services.imports import import_batch_run
 from integrations.services.outbox import outbox_deliver, outbox_requeue_due
 from integrations.services.processing import inbound_process, inbox_requeue_stale
 
@@ -26,3 +27,9 @@ def outbox_deliver_task(*, municipality_id: int, outbox_id: int) -> str:
 @shared_task(acks_late=True)
 def outbox_requeue_task() -> int:
     return outbox_requeue_due()
+
+
+@shared_task(acks_late=True)
+def import_batch_task(*, municipality_id: int, batch_id: int) -> str:
+    batch = import_batch_run(municipality_id=municipality_id, batch_id=batch_id)
+    return batch.state if batch is not None else "missing"

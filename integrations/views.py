@@ -29,7 +29,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from incidents.exceptions import IncidentError
 from integrations.channels import adapter_for
 from integrations.models import ImportBatch, InboundMessage, SeenSignature
-from integrations.services.imports import import_channels_for, import_file, import_rows_invalid
+from integrations.services.imports import (
+    import_channels_for,
+    import_file,
+    import_file_enqueue,
+    import_rows_invalid,
+)
 from integrations.services.inbox import BodyInvalid, decode_body, inbox_accept, inbox_store_rejected
 from integrations.services.secrets import channel_secrets_active
 from integrations.signatures import (
@@ -163,6 +168,11 @@ def _import_max_bytes() -> int:
     return int(settings.MCU_IMPORT_MAX_BYTES)
 
 
+def _import_inline_bytes() -> int:
+    """Files up to this size (~10 000 rows of XLSX) are imported within the request."""
+    return int(getattr(settings, "MCU_IMPORT_INLINE_BYTES", 1024 * 1024))
+
+
 def _require_import_access(request: HttpRequest) -> list[str]:
     """The channels this user may import. The page itself is for whoever registers messages
     or manages the inbox; the others get 403."""
@@ -199,8 +209,11 @@ def _imports_upload(request: HttpRequest, channels: list[str], max_bytes: int) -
     if not form.is_valid():
         return _imports_page(request, form, status=400)
     upload: UploadedFile = form.cleaned_data["file"]
+    # A small file is imported in the request (its report at once); a large one by the worker,
+    # or it would outlive gunicorn's 30 s timeout (bench/import.py: 100 000 rows).
+    background = (upload.size or 0) > _import_inline_bytes()
     try:
-        batch = import_file(
+        batch = (import_file_enqueue if background else import_file)(
             municipality=municipality,
             channel=form.cleaned_data["channel"],
             file_name=upload.name or "import",
@@ -210,7 +223,15 @@ def _imports_upload(request: HttpRequest, channels: list[str], max_bytes: int) -
     except IncidentError as error:
         form.add_error("channel", error.message)
         return _imports_page(request, form, status=400)
-    if batch.state == ImportBatch.State.FAILED:
+    if background:
+        messages.info(
+            request,
+            _(
+                "Файл принят и загружается в фоне; на этой странице видно, "
+                "сколько строк уже загружено."
+            ),
+        )
+    elif batch.state == ImportBatch.State.FAILED:
         messages.error(request, _("Файл не загружен: {error}").format(error=batch.error))
     else:
         messages.success(
@@ -290,5 +311,6 @@ def import_detail(request: HttpRequest, municipality_slug: str, batch_id: int) -
             },
             "earlier": earlier,
             "errors_page": page,
+            "in_progress": batch.state in (ImportBatch.State.PENDING, ImportBatch.State.RUNNING),
         },
     )

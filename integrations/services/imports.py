@@ -43,7 +43,7 @@ from openpyxl.utils.datetime import from_excel
 from incidents.exceptions import ActorLacksCapability, InvalidInput
 from integrations.channels import adapter_for
 from integrations.models import ImportBatch, InboundMessage
-from integrations.services.inbox import PROCESS_CHUNK, inbox_accept
+from integrations.services.inbox import PROCESS_CHUNK, ItemResult, inbox_accept
 from integrations.services.processing import inbound_process
 from mcu.models import Municipality
 from mcu.tenancy import municipality_scope
@@ -635,54 +635,133 @@ def import_file(
     data: bytes,
     actor: User | None = None,
 ) -> ImportBatch:
-    """Import one export file into the inbox; its rows become incidents after commit, by task.
+    """Import one export file into the inbox now; its rows become incidents after commit, by
+    task.
 
     Returns the batch: DONE with its counts and every bad row (row, column, reason), or FAILED
     with ``error`` when the file cannot be read (nothing stored then, unless it broke part-way:
     the rows before the break stay, and importing the fixed file again skips them).
     Not to be called inside a transaction: each chunk of rows commits on its own.
     """
+    spec = _spec(channel)
+    with municipality_scope(municipality.pk):
+        batch = _new_batch(
+            municipality, spec, file_name, data, actor, state=ImportBatch.State.RUNNING
+        )
+        return _run(batch, spec, data)
+
+
+def import_file_enqueue(
+    *,
+    municipality: Municipality,
+    channel: str,
+    file_name: str,
+    data: bytes,
+    actor: User | None = None,
+) -> ImportBatch:
+    """Store the file and hand the import to the worker: a 100 000-row export takes longer
+    than a web request may (gunicorn's 30 s). The batch page shows its progress — rows read,
+    imported, duplicates — as each chunk commits."""
+    spec = _spec(channel)
+    with municipality_scope(municipality.pk), transaction.atomic():
+        batch = _new_batch(
+            municipality, spec, file_name, data, actor, state=ImportBatch.State.PENDING
+        )
+        municipality_id, batch_id = municipality.pk, batch.pk
+
+        def enqueue() -> None:
+            from integrations.tasks import import_batch_task
+
+            import_batch_task.delay(municipality_id=municipality_id, batch_id=batch_id)
+
+        transaction.on_commit(enqueue)
+    return batch
+
+
+def import_batch_run(*, municipality_id: int, batch_id: int) -> ImportBatch | None:
+    """The worker's side of ``import_file_enqueue``. Idempotent: a finished batch is left as
+    it is; a batch a killed worker left running starts over — its stored rows come back as
+    its own (counted imported, not duplicates) and its refused rows are reported afresh."""
+    with municipality_scope(municipality_id):
+        batch = ImportBatch.objects.filter(municipality_id=municipality_id, pk=batch_id).first()
+        if batch is None or batch.state in (ImportBatch.State.DONE, ImportBatch.State.FAILED):
+            return batch
+        spec = _spec(batch.channel)
+        resumed = batch.state == ImportBatch.State.RUNNING
+        if resumed:
+            InboundMessage.objects.filter(
+                municipality_id=municipality_id, import_batch=batch, external_id=""
+            ).delete()
+        batch.state = ImportBatch.State.RUNNING
+        batch.total_rows = batch.imported = batch.duplicates = 0
+        batch.save(update_fields=["state", "total_rows", "imported", "duplicates"])
+        try:
+            with batch.file.open("rb") as handle:
+                data = handle.read()
+        except OSError as error:
+            return _finish(
+                batch, [], error=_("Файл загрузки не найден: {error}").format(error=error)
+            )
+        return _run(batch, spec, data, resumed=resumed)
+
+
+def _spec(channel: str) -> ImportSpec:
     spec = SPECS.get(channel)
     if spec is None or adapter_for(channel) is None:
         raise InvalidInput(_("Файлы этого канала не загружаются."), field="channel")
-    with municipality_scope(municipality.pk):
-        if actor is not None and channel not in import_channels_for(
-            actor_capabilities(user=actor, municipality=municipality)
-        ):
-            raise ActorLacksCapability(
-                _("Ваша роль в МЦУ не позволяет загружать сообщения этого канала.")
-            )
-        digest = hashlib.sha256(data).hexdigest()
-        batch = ImportBatch(
-            municipality=municipality,
-            channel=channel,
-            file_name=file_name[:300],
-            sha256=digest,
-            state=ImportBatch.State.RUNNING,
-            created_by=actor,
+    return spec
+
+
+def _new_batch(
+    municipality: Municipality,
+    spec: ImportSpec,
+    file_name: str,
+    data: bytes,
+    actor: User | None,
+    *,
+    state: str,
+) -> ImportBatch:
+    if actor is not None and spec.channel not in import_channels_for(
+        actor_capabilities(user=actor, municipality=municipality)
+    ):
+        raise ActorLacksCapability(
+            _("Ваша роль в МЦУ не позволяет загружать сообщения этого канала.")
         )
-        # Stored under its checksum: the user's file name stays in ``file_name`` only.
-        suffix = PurePath(file_name).suffix.casefold()
-        suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ""
-        batch.file.save(f"{digest[:16]}{suffix}", ContentFile(data), save=False)
-        batch.save()
-        try:
-            table = open_table(spec, file_name, data)
-        except FileUnreadable as error:
-            return _finish(batch, [], error=error.message)
-        errors: list[dict[str, Any]] = []
-        try:
-            _load(batch, spec, table, municipality, errors)
-        except FileUnreadable as error:
-            return _finish(batch, errors, error=error.message)
-        except BaseException:
-            _finish(
-                batch, errors, error=_("Внутренняя ошибка при загрузке; сообщите администратору.")
-            )
-            raise
-        finally:
-            table.close()
-        return _finish(batch, errors)
+    digest = hashlib.sha256(data).hexdigest()
+    batch = ImportBatch(
+        municipality=municipality,
+        channel=spec.channel,
+        file_name=file_name[:300],
+        sha256=digest,
+        state=state,
+        created_by=actor,
+    )
+    # Stored under its checksum: the user's file name stays in ``file_name`` only.
+    suffix = PurePath(file_name).suffix.casefold()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ""
+    batch.file.save(f"{digest[:16]}{suffix}", ContentFile(data), save=False)
+    batch.save()
+    return batch
+
+
+def _run(
+    batch: ImportBatch, spec: ImportSpec, data: bytes, *, resumed: bool = False
+) -> ImportBatch:
+    try:
+        table = open_table(spec, batch.file_name, data)
+    except FileUnreadable as error:
+        return _finish(batch, [], error=error.message)
+    errors: list[dict[str, Any]] = []
+    try:
+        _load(batch, spec, table, batch.municipality, errors, resumed=resumed)
+    except FileUnreadable as error:
+        return _finish(batch, errors, error=error.message)
+    except BaseException:
+        _finish(batch, errors, error=_("Внутренняя ошибка при загрузке; сообщите администратору."))
+        raise
+    finally:
+        table.close()
+    return _finish(batch, errors)
 
 
 def _load(
@@ -691,6 +770,8 @@ def _load(
     table: Table,
     municipality: Municipality,
     errors: list[dict[str, Any]],
+    *,
+    resumed: bool = False,
 ) -> None:
     tz = municipality.tz
     pending: list[tuple[int, dict[str, Any], Hints]] = []
@@ -701,16 +782,16 @@ def _load(
             item, hints = spec.build(Row(values, table.positions), tz)
             pending.append((number, item, hints))
             if len(pending) >= CHUNK:
-                _store(batch, spec, table, municipality, pending, errors)
+                _store(batch, spec, table, municipality, pending, errors, resumed=resumed)
                 pending = []
     except FileUnreadable:
         # Broken part-way: every whole row before the break is kept, so the report's "after
         # row N" is true and importing the fixed file adds only the rest.
         if pending:
-            _store(batch, spec, table, municipality, pending, errors)
+            _store(batch, spec, table, municipality, pending, errors, resumed=resumed)
         raise
     if pending:
-        _store(batch, spec, table, municipality, pending, errors)
+        _store(batch, spec, table, municipality, pending, errors, resumed=resumed)
 
 
 def _store(
@@ -720,6 +801,8 @@ def _store(
     municipality: Municipality,
     pending: list[tuple[int, dict[str, Any], Hints]],
     errors: list[dict[str, Any]],
+    *,
+    resumed: bool = False,
 ) -> None:
     with transaction.atomic():
         results = inbox_accept(
@@ -731,9 +814,10 @@ def _store(
             source=InboundMessage.Source.IMPORT,
             import_batch_id=batch.pk,
         )
+        ours = _stored_by(batch, results) if resumed else set()
         for result in results:
             number, _item, hints = pending[result.index]
-            if result.status == "accepted":
+            if result.status == "accepted" or result.external_id in ours:
                 batch.imported += 1
             elif result.status == "duplicate":
                 batch.duplicates += 1
@@ -750,6 +834,21 @@ def _store(
                 )
         batch.total_rows += len(pending)
         batch.save(update_fields=["total_rows", "imported", "duplicates"])
+
+
+def _stored_by(batch: ImportBatch, results: Sequence[ItemResult]) -> set[str]:
+    """Of the rows reported duplicate, those this very batch stored (before a restart)."""
+    duplicates = [r.external_id for r in results if r.status == "duplicate"]
+    if not duplicates:
+        return set()
+    return set(
+        InboundMessage.objects.filter(
+            municipality_id=batch.municipality_id,
+            channel=batch.channel,
+            import_batch=batch,
+            external_id__in=duplicates,
+        ).values_list("external_id", flat=True)
+    )
 
 
 def _finish(batch: ImportBatch, errors: list[dict[str, Any]], *, error: str = "") -> ImportBatch:

@@ -11,16 +11,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from incidents.services.bulk import insert_many
 from integrations.channels import adapter_for
-from integrations.channels.base import PayloadInvalid
+from integrations.channels.base import ParsedMessage, PayloadInvalid
 from integrations.models import InboundMessage
+from integrations.services import normalized
 from mcu.models import Municipality
 
 logger = logging.getLogger(__name__)
 MAX_ITEMS = 500
-PROCESS_CHUNK = 100
+# Rows per processing task: one transaction and one COPY per table each (a webhook's array of
+# up to 500 is one task).
+PROCESS_CHUNK = 500
 
 
 class BodyInvalid(Exception):
@@ -123,72 +127,95 @@ def inbox_accept(
         raise BodyInvalid(f"Неизвестный канал: {channel}")
     delivery = uuid.uuid4()
     results: dict[int, ItemResult] = {}
-    valid: dict[str, tuple[int, Any]] = {}
-    failed_rows: list[InboundMessage] = []
-    for index, item in enumerate(items):
-        try:
-            parsed = adapter.parse(item)
-        except PayloadInvalid as invalid:
-            results[index] = ItemResult(
-                index, "invalid", invalid.external_id, errors=invalid.errors
-            )
-            failed_rows.append(
-                InboundMessage(
-                    municipality=municipality,
-                    channel=channel,
-                    source=source,
-                    body=_raw(item),
-                    headers=headers,
-                    received_at=received_at,
-                    state=InboundMessage.State.FAILED,
-                    error=invalid.summary(),
-                    error_fields=invalid.errors,
-                    import_batch_id=import_batch_id,
-                )
-            )
+    valid: dict[str, tuple[int, Any, ParsedMessage]] = {}
+    rows: list[InboundMessage] = []
+
+    def row(item: Any, **values: Any) -> InboundMessage:
+        return InboundMessage(
+            municipality=municipality,
+            channel=channel,
+            source=source,
+            body=_raw(item),
+            headers=headers,
+            received_at=received_at,
+            import_batch_id=import_batch_id,
+            **values,
+        )
+
+    for index, (item, parsed) in enumerate(zip(items, adapter.parse_many(items), strict=True)):
+        if isinstance(parsed, PayloadInvalid):
+            results[index] = ItemResult(index, "invalid", parsed.external_id, errors=parsed.errors)
+            state = InboundMessage.State.FAILED
+            rows.append(row(item, state=state, error=parsed.summary(), error_fields=parsed.errors))
             continue
         external_id = parsed.message.external_id
         if external_id in valid:
             results[index] = ItemResult(index, "duplicate", external_id)
             continue
-        valid[external_id] = (index, item)
-    if failed_rows:
-        InboundMessage.objects.bulk_create(failed_rows)
+        valid[external_id] = (index, item, parsed)
     if valid:
-        InboundMessage.objects.bulk_create(
-            [
-                InboundMessage(
-                    municipality=municipality,
-                    channel=channel,
-                    external_id=external_id,
-                    source=source,
-                    body=_raw(item),
-                    headers=headers,
-                    received_at=received_at,
-                    delivery=delivery,
-                    import_batch_id=import_batch_id,
-                )
-                for external_id, (_, item) in valid.items()
-            ],
-            ignore_conflicts=True,
-            batch_size=500,
+        # Redeliveries are answered from what is stored; only the rest is inserted.
+        stored = dict(
+            InboundMessage.objects.filter(
+                municipality=municipality, channel=channel, external_id__in=list(valid)
+            ).values_list("external_id", "incident_id")
         )
+        for external_id, incident_id in stored.items():
+            index = valid.pop(external_id)[0]
+            results[index] = ItemResult(index, "duplicate", external_id, incident_id)
+        fresh = [
+            row(item, external_id=external_id, delivery=delivery, normalized=normalized.dump(p))
+            for external_id, (_, item, p) in valid.items()
+        ]
+        accepted = _insert(municipality, channel, rows, fresh, delivery, results, valid)
+        if accepted:
+            municipality_id = municipality.pk
+            transaction.on_commit(
+                lambda: inbox_enqueue(municipality_id=municipality_id, ids=accepted)
+            )
+    elif rows:
+        insert_many(InboundMessage, rows)
+    return [results[index] for index in sorted(results)]
+
+
+def _insert(
+    municipality: Municipality,
+    channel: str,
+    failed: list[InboundMessage],
+    fresh: list[InboundMessage],
+    delivery: uuid.UUID,
+    results: dict[int, ItemResult],
+    valid: dict[str, tuple[int, Any, ParsedMessage]],
+) -> list[int]:
+    """Insert the failed rows and the new messages (COPY on PostgreSQL); returns the ids of the
+    accepted ones. A concurrent delivery of the same message between the check above and the
+    insert makes the unique key refuse it: the insert is then redone row-tolerant (``ON
+    CONFLICT DO NOTHING``) and only the delivery that wrote a row reports it accepted."""
+    try:
+        with transaction.atomic():
+            insert_many(InboundMessage, [*failed, *fresh])
+    except IntegrityError:
+        for message in (*failed, *fresh):  # the rolled-back attempt's ids are void
+            message.pk = None
+            message._state.adding = True
+        insert_many(InboundMessage, failed)
+        InboundMessage.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
+        accepted: list[int] = []
         stored = InboundMessage.objects.filter(
             municipality=municipality, channel=channel, external_id__in=list(valid)
         ).values_list("pk", "external_id", "delivery", "incident_id")
-        accepted_ids: list[int] = []
         for pk, external_id, row_delivery, incident_id in stored:
             index = valid[external_id][0]
             if row_delivery == delivery:
                 results[index] = ItemResult(index, "accepted", external_id)
-                accepted_ids.append(pk)
+                accepted.append(pk)
             else:
                 results[index] = ItemResult(index, "duplicate", external_id, incident_id)
-        municipality_id = municipality.pk
-        transaction.on_commit(
-            lambda: inbox_enqueue(municipality_id=municipality_id, ids=accepted_ids)
-        )
-    return [results[index] for index in sorted(results)]
+        return accepted
+    for message in fresh:
+        index = valid[message.external_id][0]
+        results[index] = ItemResult(index, "accepted", message.external_id)
+    return [message.pk for message in fresh]
 
 
 def inbox_enqueue(*, municipality_id: int, ids: Sequence[int]) -> None:

@@ -6,15 +6,18 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.exceptions import IncidentError
-from incidents.services.intake import incident_create
+from incidents.models import Incident
+from incidents.services.intake import IncomingMessage, incident_create, incident_create_many
 from integrations.channels import adapter_for
 from integrations.channels.base import PayloadInvalid
-from integrations.models import InboundMessage
+from integrations.models import InboundMessage, RoutingRule
+from integrations.services import normalized
 from integrations.services.routing import apply_rules, rules_for
 from mcu.models import Municipality
 from mcu.tenancy import dangerously_unscoped, municipality_scope
@@ -33,66 +36,177 @@ class ProcessResult:
 
 
 def inbound_process(*, municipality_id: int, inbound_ids: list[int]) -> ProcessResult:
-    """Turn pending rows into incidents. Rows another worker holds are skipped; rows already
-    done are skipped; so a task that runs twice, or dies halfway, leaves exactly one incident
-    per message (``incident_create`` is itself idempotent on the external id)."""
+    """Turn pending rows into incidents, the whole batch in one transaction.
+
+    Rows another worker holds are skipped (``SKIP LOCKED``); rows already done are skipped; the
+    incidents, their events and notifications are written by ``incident_create_many`` (one
+    COPY each) and the rows marked in the same transaction. So a task that runs twice, or dies
+    halfway, leaves exactly one incident per message: either the transaction committed (rows
+    done, skipped next time) or nothing of it did; and the unique key (municipality, channel,
+    external id) refuses a second incident whatever happens.
+
+    If the batch as a whole fails unexpectedly, it is rolled back to a savepoint and its rows
+    are made one by one, so one bad row costs only itself.
+    """
     result = ProcessResult()
     with municipality_scope(municipality_id), transaction.atomic():
         municipality = Municipality.objects.get(pk=municipality_id)
         rows = list(
             InboundMessage.objects.select_for_update(skip_locked=True)
             .filter(pk__in=inbound_ids, state=InboundMessage.State.PENDING)
+            .defer("body", "headers")  # the parsed form is enough; bodies only where it is not
             .order_by("pk")
         )
         result.skipped = len(inbound_ids) - len(rows)
+        if not rows:
+            return result
         rules = rules_for(municipality_id=municipality_id)
         now = timezone.now()
         for row in rows:
             row.attempts += 1
-            adapter = adapter_for(row.channel)
-            try:
-                with transaction.atomic():
-                    if adapter is None:
-                        raise PayloadInvalid({"channel": [f"Неизвестный канал {row.channel}"]})
-                    parsed = adapter.parse(json.loads(row.body))
-                    incident, created = incident_create(
-                        municipality=municipality, message=apply_rules(parsed, rules)
-                    )
-            except (PayloadInvalid, IncidentError, json.JSONDecodeError) as error:
-                row.state = InboundMessage.State.FAILED
-                row.error = _describe(error)
-                row.error_fields = getattr(error, "errors", {}) or {}
-                result.failed += 1
-            except Exception as error:  # a bug in one row must not stop the batch
-                logger.exception("inbound %s failed unexpectedly", row.pk)
-                row.error = f"{type(error).__name__}: {error}"[:5000]
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.state = InboundMessage.State.FAILED
-                    result.failed += 1
-                else:
-                    result.skipped += 1
+        valid: list[tuple[InboundMessage, IncomingMessage]] = []
+        for row, parsed in zip(rows, _parse(rows, rules), strict=True):
+            if isinstance(parsed, IncomingMessage):
+                valid.append((row, parsed))
             else:
-                row.incident = incident
-                row.state = (
-                    InboundMessage.State.PROCESSED if created else InboundMessage.State.DUPLICATE
+                _fail(row, parsed, result)
+        try:
+            with transaction.atomic():
+                made = incident_create_many(
+                    municipality=municipality, messages=[m for _, m in valid]
                 )
-                row.processed_at = now
-                row.error = ""
-                if created:
-                    result.processed += 1
+        except Exception:  # a bug or a bad row: fall back to one savepoint per row
+            logger.exception("inbound batch of %d failed; processing row by row", len(valid))
+            for row, message in valid:
+                _one(municipality, row, message, result, now)
+        else:
+            for (row, _message), outcome in zip(valid, made, strict=True):
+                if outcome.error is not None:
+                    _fail(row, outcome.error, result)
                 else:
-                    result.duplicates += 1
-            row.save(
-                update_fields=[
-                    "attempts",
-                    "state",
-                    "error",
-                    "error_fields",
-                    "incident",
-                    "processed_at",
-                ]
-            )
+                    assert outcome.incident is not None
+                    _done(row, outcome.incident, outcome.created, result, now)
+        _save(rows)
     return result
+
+
+def _parse(
+    rows: list[InboundMessage], rules: list[RoutingRule]
+) -> list[IncomingMessage | Exception]:
+    """Each row's body through its channel's adapter (one serializer per channel for the whole
+    batch) and the administrator's routing rules."""
+    out: list[IncomingMessage | Exception | None] = [None] * len(rows)
+    by_channel: dict[str, list[tuple[int, Any]]] = {}
+    unparsed: list[tuple[int, InboundMessage]] = []
+    for index, row in enumerate(rows):
+        stored = normalized.load(row.normalized)
+        if stored is not None:  # validated when accepted: not again
+            out[index] = apply_rules(stored, rules)
+        else:
+            unparsed.append((index, row))
+    bodies: dict[int, str] = {}
+    if unparsed:  # kept back by ``defer``: one query for all of them
+        ids = [row.pk for _, row in unparsed]
+        bodies = dict(InboundMessage.objects.filter(pk__in=ids).values_list("pk", "body"))
+    for index, row in unparsed:
+        row.body = bodies[row.pk]
+        try:
+            by_channel.setdefault(row.channel, []).append((index, json.loads(row.body)))
+        except json.JSONDecodeError as error:
+            out[index] = error
+    for channel, items in by_channel.items():
+        adapter = adapter_for(channel)
+        if adapter is None:
+            for index, _raw in items:
+                out[index] = PayloadInvalid({"channel": [f"Неизвестный канал {channel}"]})
+            continue
+        for (index, _raw), parsed in zip(
+            items, adapter.parse_many([raw for _, raw in items]), strict=True
+        ):
+            out[index] = parsed if isinstance(parsed, Exception) else apply_rules(parsed, rules)
+    return [item if item is not None else ValueError("not parsed") for item in out]
+
+
+def _one(
+    municipality: Municipality,
+    row: InboundMessage,
+    message: IncomingMessage,
+    result: ProcessResult,
+    now: datetime,
+) -> None:
+    """The fallback: one row in its own savepoint, through the single-incident path."""
+    try:
+        with transaction.atomic():
+            incident, created = incident_create(municipality=municipality, message=message)
+    except IncidentError as error:
+        _fail(row, error, result)
+    except Exception as error:  # a bug in one row must not stop the batch
+        logger.exception("inbound %s failed unexpectedly", row.pk)
+        row.error = f"{type(error).__name__}: {error}"[:5000]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.state = InboundMessage.State.FAILED
+            result.failed += 1
+        else:
+            result.skipped += 1
+    else:
+        _done(row, incident, created, result, now)
+
+
+def _fail(row: InboundMessage, error: Exception, result: ProcessResult) -> None:
+    row.state = InboundMessage.State.FAILED
+    row.error = _describe(error)
+    row.error_fields = getattr(error, "errors", {}) or {}
+    result.failed += 1
+
+
+def _done(
+    row: InboundMessage, incident: Incident, created: bool, result: ProcessResult, now: datetime
+) -> None:
+    row.incident = incident
+    row.state = InboundMessage.State.PROCESSED if created else InboundMessage.State.DUPLICATE
+    row.processed_at = now
+    row.error = ""
+    if created:
+        result.processed += 1
+    else:
+        result.duplicates += 1
+
+
+SAVED_FIELDS = ["attempts", "state", "error", "error_fields", "incident", "processed_at"]
+
+
+def _save(rows: list[InboundMessage]) -> None:
+    """One UPDATE for the whole batch. On PostgreSQL the new values travel as arrays joined
+    by id (``bulk_update``'s CASE per column costs ~4 ms per row to build in Python);
+    elsewhere ``bulk_update``."""
+    if connection.vendor != "postgresql":
+        InboundMessage.objects.bulk_update(rows, SAVED_FIELDS, batch_size=500)
+        return
+    municipality_ids = {row.municipality_id for row in rows}
+    assert len(municipality_ids) == 1  # one task, one municipality (tenancy: stated in SQL)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE integrations_inboundmessage AS m
+               SET attempts = v.attempts, state = v.state, error = v.error,
+                   error_fields = v.error_fields::jsonb, incident_id = v.incident_id,
+                   processed_at = v.processed_at
+              FROM unnest(%s::bigint[], %s::integer[], %s::text[], %s::text[], %s::text[],
+                          %s::bigint[], %s::timestamptz[])
+                   AS v(id, attempts, state, error, error_fields, incident_id, processed_at)
+             WHERE m.id = v.id AND m.municipality_id = %s
+            """,
+            [
+                [row.pk for row in rows],
+                [row.attempts for row in rows],
+                [row.state for row in rows],
+                [row.error for row in rows],
+                [json.dumps(row.error_fields, ensure_ascii=False) for row in rows],
+                [row.incident_id for row in rows],
+                [row.processed_at for row in rows],
+                municipality_ids.pop(),
+            ],
+        )
 
 
 def _describe(error: Exception) -> str:
@@ -109,7 +223,8 @@ def inbound_retry(*, inbound: InboundMessage) -> None:
         return
     inbound.state = InboundMessage.State.PENDING
     inbound.attempts = 0
-    inbound.save(update_fields=["state", "attempts"])
+    inbound.normalized = None  # the fix may be in the adapter: parse the body again
+    inbound.save(update_fields=["state", "attempts", "normalized"])
     from integrations.services.inbox import inbox_enqueue
 
     municipality_id, pk = inbound.municipality_id, inbound.pk
