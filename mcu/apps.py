@@ -19,3 +19,16 @@ class McuConfig(AppConfig):
 
         regions_and_municipalities_seed(log=log)
         kpi_targets_seed(log=log)  # Октябрьский, Приложение № 2: needs the municipalities
+
+    def seed_demo(self, *, log: SeedLog) -> None:
+        """Demo meetings, assignments, a roadmap and hearings for Октябрьский (issue 8).
+
+        ``mcu`` seeds before ``roles``, whose hook makes the demo accounts; they are made here
+        first (idempotent: the roles hook then finds nothing to do), so the demo assignments can
+        go to ``oktyabrsky-sector-owner`` and show in that login's «Мои задачи».
+        """
+        from mcu.center.demo import center_demo_seed
+        from roles.services import demo_accounts_seed
+
+        demo_accounts_seed(log=log)
+        center_demo_seed(log=log)

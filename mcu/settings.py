@@ -245,6 +245,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 300.0,
         "options": {"expires": 280},
     },
+    # Issue 8 item 1: protocol assignments — warn, mark breaches, escalate (mcu/center/).
+    "mcu-assignments-sweep": {
+        "task": "mcu.tasks.assignments_sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # --- Security (production) --------------------------------------------------------------------

@@ -15,6 +15,7 @@ municipality_patterns: list[URLPattern | URLResolver] = [
     path("roster/", roles_views.roster, name="roster"),
     path("imports/", integrations_views.imports, name="imports"),
     path("imports/<int:batch_id>/", integrations_views.import_detail, name="import_detail"),
+    path("center/", include("mcu.center_urls")),
 ]
 
 urlpatterns = [

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext
 
@@ -15,6 +18,8 @@ from mcu.tenancy import WrongMunicipality, municipality_scope
 from roles.models import OrgUnit, RegionMembership, Role, RoleAssignment, Sector, User
 from roles.seed_data import ROSTERS
 from roles.seed_data.types import RoleSeed, RosterSeed
+
+logger = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "mcu-demo"  # noqa: S105 - documented demo password, laptop/demo only
 ADMIN_GROUP = "Администраторы МЦУ"
@@ -256,7 +261,7 @@ def role_assignment_replace(
         raise WrongMunicipality("assignment moved between municipalities")
     locked.valid_to = on - timedelta(days=1)
     locked.save(update_fields=["valid_to"])
-    return RoleAssignment.objects.create(
+    started = RoleAssignment.objects.create(
         municipality_id=locked.municipality_id,
         user=new_user,
         role=locked.role,
@@ -269,6 +274,10 @@ def role_assignment_replace(
         act_clause=locked.act_clause,
         note=note,
     )
+    _cur_notify_after_commit(
+        municipality_id=locked.municipality_id, ended_id=locked.pk, started_id=started.pk
+    )
+    return started
 
 
 @transaction.atomic
@@ -332,3 +341,93 @@ def role_assignment_appoint(
         source=RoleAssignment.Source.ADMIN,
         note=note,
     )
+
+
+# --- telling the ЦУР of a change (issue 8 item 5) ---------------------------------------------
+
+
+def _cur_notify_after_commit(*, municipality_id: int, ended_id: int, started_id: int) -> None:
+    """Октябрьский Регламент §1.4: «Руководитель Центра своевременно информирует ЦУР о смене
+    ответственных лиц по направлениям». Queued after commit, so a rolled-back change tells
+    nobody; the worker sends it and retries a mail server that is down."""
+
+    def send() -> None:
+        # Imported here: the task module is the project's, loaded once apps are ready.
+        from mcu.tasks import roster_change_notify_task
+
+        roster_change_notify_task.delay(
+            municipality_id=municipality_id, ended_id=ended_id, started_id=started_id
+        )
+
+    transaction.on_commit(send)
+
+
+def _holder_line(row: RoleAssignment) -> str:
+    who = row.user.display_name if row.user else row.position_title
+    position = f" ({row.user.position})" if row.user and row.user.position else ""
+    return f"{who}{position}"
+
+
+def roster_change_cur_notify(*, municipality_id: int, ended_id: int, started_id: int) -> bool:
+    """E-mail the region's ЦУР contact (``Region.cur_contact_email``) who left a chair and who
+    took it. Returns False, with a warning in the log, where the region has no contact yet —
+    the change itself stays in the roster's history either way."""
+    municipality = Municipality.objects.select_related("region").get(pk=municipality_id)
+    recipient = municipality.region.cur_contact_email
+    if not recipient:
+        logger.warning(
+            "roster change in %s not sent to the ЦУР: region %s has no cur_contact_email",
+            municipality.slug,
+            municipality.region.slug,
+        )
+        return False
+    with municipality_scope(municipality_id):
+        rows = {
+            row.pk: row
+            for row in RoleAssignment.objects.filter(
+                municipality_id=municipality_id, pk__in=[ended_id, started_id]
+            ).select_related("user", "sector", "org_unit")
+        }
+    ended, started = rows[ended_id], rows[started_id]
+    seat = str(Role(started.role).label)
+    qualifiers = [
+        str(value)
+        for value in (
+            started.sector.name if started.sector else "",
+            started.get_channel_display() if started.channel else "",
+            started.org_unit.name if started.org_unit else "",
+        )
+        if value
+    ]
+    if qualifiers:
+        seat = f"{seat} ({', '.join(qualifiers)})"
+    lines = [
+        gettext("МЦУ: %(name)s") % {"name": municipality.name},
+        gettext("Роль: %(seat)s") % {"seat": seat},
+        gettext("Исполнял(а) по %(day)s: %(who)s")
+        % {
+            "day": f"{ended.valid_to:%d.%m.%Y}" if ended.valid_to else "—",
+            "who": _holder_line(ended),
+        },
+        gettext("Исполняет с %(day)s: %(who)s")
+        % {
+            "day": f"{started.valid_from:%d.%m.%Y}" if started.valid_from else "—",
+            "who": _holder_line(started),
+        },
+    ]
+    if started.note:
+        lines.append(gettext("Примечание: %(note)s") % {"note": started.note})
+    lines.append(
+        gettext(
+            "Уведомление направлено автоматически в соответствии с п. 1.4 Регламента "
+            "(информирование ЦУР о смене ответственных лиц)."
+        )
+    )
+    send_mail(
+        subject=gettext("[МЦУ] Смена ответственного лица: %(municipality)s")
+        % {"municipality": municipality.short_name},
+        message="\n".join(lines),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[recipient],
+    )
+    return True

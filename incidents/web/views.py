@@ -17,6 +17,7 @@ from incidents.my_tasks import LIMIT as TASKS_LIMIT
 from incidents.my_tasks import my_tasks
 from incidents.selectors import auto_routing_share
 from incidents.services.notifications import notifications_mark_read
+from mcu.center.selectors import my_assignments
 from roles.access import capability_required, request_actor, signed_in_user
 from roles.permissions import Capability
 
@@ -42,8 +43,18 @@ def home(request: HttpRequest, municipality_slug: str) -> HttpResponse:
 def tasks(request: HttpRequest, municipality_slug: str) -> HttpResponse:
     """«Мои задачи»: what waits for this user's action, overdue first, then by time left."""
     municipality = request.municipality  # type: ignore[attr-defined]
-    rows = my_tasks(municipality=municipality, user=signed_in_user(request))
-    return render(request, "incidents/tasks.html", {"tasks": rows, "limit": TASKS_LIMIT})
+    user = signed_in_user(request)
+    rows = my_tasks(municipality=municipality, user=user)
+    return render(
+        request,
+        "incidents/tasks.html",
+        {
+            "tasks": rows,
+            "limit": TASKS_LIMIT,
+            # Issue 8 item 1: the user's open protocol assignments, a second section.
+            "assignments": my_assignments(municipality=municipality, user=user),
+        },
+    )
 
 
 @capability_required(Capability.MUNICIPALITY_VIEW)
