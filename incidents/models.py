@@ -371,6 +371,14 @@ class Incident(TenantModel):
             # Lists: a municipality's open incidents by time left (FACTS.md: ~1 ms with
             # (tenant, due_at, id) vs 108 ms with (tenant, status, due_at)).
             models.Index(fields=["municipality", "due_at", "id"], name="incident_mun_due"),
+            # The working set: open incidents by term — the dashboard's counts, «Мои задачи»,
+            # the list's «open»/«overdue» views. The sweep no longer writes incident rows (it
+            # works on IncidentClock), so a status-partial index costs only real transitions.
+            models.Index(
+                fields=["municipality", "due_at", "id"],
+                name="incident_mun_open_due",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
             models.Index(
                 fields=["municipality", "received_at", "id"], name="incident_mun_received"
             ),

@@ -527,6 +527,7 @@ class RoadmapMeasure(TenantModel):
         _("статус"), max_length=16, choices=MeasureStatus.choices, default=MeasureStatus.PLANNED
     )
     done_on = models.DateField(_("выполнено"), null=True, blank=True)
+
     class Meta(TenantModel.Meta):
         verbose_name = _("мероприятие дорожной карты")
         verbose_name_plural = _("мероприятия дорожных карт")
