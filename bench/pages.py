@@ -21,9 +21,8 @@ The data set is built with COPY by ``bench/sweep.py``'s builder (1 000 000 rows 
 seeded municipalities, ~200 000 each); this script adds topics, a realistic mix of statuses
 (about half answered or closed) and moves the whole set to the present, so "overdue", "due
 today" and the last 8 weeks mean something. It needs a database of its own (``mcu_pages_bench``);
-a second run reuses the rows. ``--open-due-index`` adds the partial index proposed for the open
-lists (see ``OPEN_DUE_INDEX``) to this database only; without it the index is dropped, so two
-runs compare the same data with and without it.
+a second run reuses the rows. The open incidents' partial index ``incident_mun_open_due`` is part
+of the schema (incidents migration 0005); an earlier bench-only copy of it is dropped.
 """
 
 from __future__ import annotations
@@ -59,12 +58,6 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page first")
     parser.add_argument("--plans", action="store_true", help="EXPLAIN the list's page queries")
     parser.add_argument("--only", default="", help="measure only pages whose name contains this")
-    parser.add_argument(
-        "--open-due-index",
-        action="store_true",
-        help=f"with the proposed partial index {OPEN_DUE_INDEX} (created in this bench DB only; "
-        "without the flag it is dropped, so runs compare)",
-    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         sys.exit("bench/pages.py measures PostgreSQL: set DATABASE_URL=postgres://… (own DB).")
@@ -84,7 +77,6 @@ def main() -> None:
         runs=args.runs,
         warmup=args.warmup,
         plans=args.plans,
-        open_due_index=args.open_due_index,
         only=args.only,
     )
 
@@ -163,9 +155,7 @@ class PagesBench:
     def __init__(self, *, rows: int) -> None:
         self.rows = rows
 
-    def run(
-        self, *, runs: int, warmup: int, plans: bool, open_due_index: bool, only: str = ""
-    ) -> None:
+    def run(self, *, runs: int, warmup: int, plans: bool, only: str = "") -> None:
         from django.db import connection
 
         from mcu.models import Municipality
@@ -174,7 +164,7 @@ class PagesBench:
         builder = _builder()(rows=self.rows)
         builder.ensure_roster()
         builder.ensure_rows()
-        self.set_open_due_index(wanted=open_due_index)
+        self.drop_bench_only_index()
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE) incidents_incident")
         self.municipality = Municipality.objects.get(slug=MUNICIPALITY)
@@ -213,26 +203,12 @@ class PagesBench:
                 people[key] = user
         return people
 
-    def set_open_due_index(self, *, wanted: bool) -> None:
+    def drop_bench_only_index(self) -> None:
+        """An earlier run may have built a bench-only copy of the schema's open-due index."""
         from django.db import connection
 
-        from incidents.models import OPEN_STATUSES
-
         with connection.cursor() as cursor:
-            if not wanted:
-                cursor.execute(f"DROP INDEX IF EXISTS {OPEN_DUE_INDEX}")
-                print(f"without {OPEN_DUE_INDEX}")
-                return
-            started = time.perf_counter()
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {OPEN_DUE_INDEX} ON incidents_incident "
-                "(municipality_id, due_at, id) WHERE status = ANY(%s)",
-                [list(OPEN_STATUSES)],
-            )
-            print(
-                f"with {OPEN_DUE_INDEX} (municipality, due_at, id) WHERE status IN open "
-                f"({time.perf_counter() - started:.1f} s to build if new)"
-            )
+            cursor.execute(f"DROP INDEX IF EXISTS {OPEN_DUE_INDEX}")
 
     def print_sizes(self) -> None:
         from django.db import connection

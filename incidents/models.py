@@ -378,6 +378,22 @@ class Incident(TenantModel):
                 fields=["municipality", "due_at", "id"],
                 name="incident_mun_open_due",
                 condition=Q(status__in=OPEN_STATUSES),
+                # Covering (PostgreSQL): the dashboard's GROUP BY over the open incidents is an
+                # index-only scan (bench/pages.py: 500 ms → 29 ms over 100 k open rows).
+                include=["status", "channel", "sector_id", "responsible_id"],
+            ),
+            # The auto-delivery share (Октябрьский Прил. № 2 п. 2) of a period: index-only.
+            models.Index(
+                fields=["municipality", "received_at"],
+                name="incident_mun_routed",
+                condition=Q(auto_routed__isnull=False),
+                include=["auto_routed"],
+            ),
+            # «Answered today» on the dashboard, answers of a period in the reports.
+            models.Index(
+                fields=["municipality", "answered_at"],
+                name="incident_mun_answered",
+                condition=Q(answered_at__isnull=False),
             ),
             models.Index(
                 fields=["municipality", "received_at", "id"], name="incident_mun_received"

@@ -29,7 +29,7 @@ from roles.models import Role, RoleAssignment, User
 from roles.permissions import ROLE_CHANNEL, Capability, Grant
 from roles.permissions import ActorCapabilities as Caps
 
-LIMIT = 200
+LIMIT = 100  # the most urgent; the list has the rest
 OPERATOR_ROLES = frozenset(
     {
         Role.IM_OPERATOR,
