@@ -36,6 +36,7 @@ from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from incidents.models import Incident
 from integrations.models import InboundMessage
@@ -189,8 +190,10 @@ def _reset_broker_pools() -> None:
     """Drop the cached producer connections, so the next publish uses the configured URL
     (Celery caches them per app; the pools themselves are keyed by connection)."""
     app: Any = celery_app
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # kombu keeps the pools in a process-wide registry too: closing one in place would leave a
+    # closed pool there for the next publish ("Acquire on closed pool" in later tests), so the
+    # registry is reset as a whole.
+    kombu_pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
