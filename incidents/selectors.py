@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from incidents.models import Answer, AnswerTemplate, Incident, IncidentEvent
+from incidents.models import Answer, AnswerTemplate, Incident, IncidentEvent, Topic
 from incidents.services.common import record_event
 from mcu.models import Municipality
 from roles.models import User
@@ -85,12 +85,6 @@ def incident_card(*, incident: Incident) -> IncidentCard:
     linked = Incident.objects.filter(municipality_id=incident.municipality_id).only(
         "pk", "status", "received_at", "text", "channel", "municipality_id"
     )
-    topic_ids = [
-        t for t in (incident.topic_id, incident.topic.parent_id if incident.topic else None) if t
-    ]
-    templates = AnswerTemplate.objects.filter(
-        municipality_id=incident.municipality_id, is_active=True
-    ).filter(Q(topic__isnull=True) | Q(topic_id__in=topic_ids))
     return IncidentCard(
         timeline=list(incident_timeline(incident=incident)),
         answers=list(incident_answers(incident=incident)),
@@ -103,7 +97,21 @@ def incident_card(*, incident: Incident) -> IncidentCard:
         deliveries=list(
             incident.outbox.filter(municipality_id=incident.municipality_id).order_by("created_at")
         ),
-        templates=list(templates.select_related("topic").order_by("topic_id", "title")),
+        templates=answer_templates_for(
+            municipality_id=incident.municipality_id, topic=incident.topic
+        ),
+    )
+
+
+def answer_templates_for(*, municipality_id: int, topic: Topic | None) -> list[AnswerTemplate]:
+    """What the answer editor offers for an incident: active templates of its topic, of the
+    topic's parent (a subtopic inherits, as with terms and routing), and those for any topic."""
+    topic_ids = [t for t in (topic.pk if topic else None, topic.parent_id if topic else None) if t]
+    return list(
+        AnswerTemplate.objects.filter(municipality_id=municipality_id, is_active=True)
+        .filter(Q(topic__isnull=True) | Q(topic_id__in=topic_ids))
+        .select_related("topic")
+        .order_by("topic_id", "title")
     )
 
 

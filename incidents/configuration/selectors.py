@@ -348,16 +348,3 @@ def sla_policy_rows(*, municipality: Municipality) -> list[PolicyRow]:
         )
         for policy in sla_policy_list(municipality=municipality)
     ]
-
-
-def answer_templates_for(
-    *, municipality: Municipality, topic: Topic | None
-) -> list[AnswerTemplate]:
-    """What the answer editor offers for an incident: active templates of its topic, of the
-    topic's parent (a subtopic inherits, as with terms and routing), and those for any topic."""
-    topic_ids = [t for t in (topic.pk if topic else None, topic.parent_id if topic else None) if t]
-    return list(
-        AnswerTemplate.objects.filter(municipality=municipality, is_active=True)
-        .filter(Q(topic__isnull=True) | Q(topic_id__in=topic_ids))
-        .order_by("topic_id", "title")
-    )

@@ -6,7 +6,7 @@ a post from «Инцидент Менеджмент», a ПОС message and a ph
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -166,19 +166,22 @@ def incident_create(
         return existing, False
 
 
-def _create(
-    *, municipality: Municipality, message: IncomingMessage, actor: User | None
+# The terms of one stage for an incident: ``policies.stage_terms`` on the single path, the batch
+# catalog's cached policies on the batch path (``intake_many``).
+TermsFor = Callable[[Incident, str, datetime], policies.Terms]
+
+
+def incident_from_message(
+    *,
+    municipality: Municipality,
+    message: IncomingMessage,
+    topic: Topic | None,
+    settlement: OrgUnit | None,
+    routing: Routing,
+    terms: TermsFor,
 ) -> Incident:
-    now = timezone.now()
-    topic = Topic.objects.filter(code=message.topic_code).first() if message.topic_code else None
-    settlement = (
-        OrgUnit.objects.filter(
-            municipality=municipality, code=message.settlement_code, kind=OrgUnit.Kind.SETTLEMENT
-        ).first()
-        if message.settlement_code
-        else None
-    )
-    routing = route(municipality=municipality, topic=topic, sector_code=message.sector_code)
+    """The unsaved incident a message makes, with its terms: one builder for the single path
+    (``_create``) and the batch path (``intake_many``), so the two cannot drift apart."""
     kind = Kind.APPEAL if message.channel == Channel.APPEAL else message.kind
     registered_at = message.registered_at or (message.received_at if kind == Kind.APPEAL else None)
     incident = Incident(
@@ -211,19 +214,41 @@ def _create(
     )
     # 59-ФЗ ст. 12: the term of an appeal runs from its registration; a message's from receipt.
     start = registered_at if kind == Kind.APPEAL and registered_at else message.received_at
-    terms = policies.answer_terms(incident, start=start)
-    incident.sla_policy = terms.policy
-    incident.due_at = incident.final_due_at = terms.due_at
-    incident.warn_at = terms.warn_at
+    terms_ = terms(incident, SlaPolicy.Stage.ANSWER, start)
+    incident.sla_policy = terms_.policy
+    incident.due_at = incident.final_due_at = terms_.due_at
+    incident.warn_at = terms_.warn_at
     if message.channel in SOCIAL_CHANNELS and routing.found:
         # Регламент §2.5: the agreed answer reaches the ИМ curator within 3 hours of hand-over.
-        incident.stage_due_at = policies.stage_terms(
-            incident, stage=SlaPolicy.Stage.AGREED_TO_OPERATOR, start=message.received_at
+        incident.stage_due_at = terms(
+            incident, SlaPolicy.Stage.AGREED_TO_OPERATOR, message.received_at
         ).due_at
     elif kind == Kind.APPEAL and registered_at:
-        incident.stage_due_at = policies.stage_terms(
-            incident, stage=SlaPolicy.Stage.FORWARDING, start=registered_at
-        ).due_at
+        incident.stage_due_at = terms(incident, SlaPolicy.Stage.FORWARDING, registered_at).due_at
+    return incident
+
+
+def _create(
+    *, municipality: Municipality, message: IncomingMessage, actor: User | None
+) -> Incident:
+    now = timezone.now()
+    topic = Topic.objects.filter(code=message.topic_code).first() if message.topic_code else None
+    settlement = (
+        OrgUnit.objects.filter(
+            municipality=municipality, code=message.settlement_code, kind=OrgUnit.Kind.SETTLEMENT
+        ).first()
+        if message.settlement_code
+        else None
+    )
+    routing = route(municipality=municipality, topic=topic, sector_code=message.sector_code)
+    incident = incident_from_message(
+        municipality=municipality,
+        message=message,
+        topic=topic,
+        settlement=settlement,
+        routing=routing,
+        terms=lambda i, stage, start: policies.stage_terms(i, stage=stage, start=start),
+    )
     repeat_of = find_repeat_of(
         municipality_id=municipality.pk,
         topic=topic,

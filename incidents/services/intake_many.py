@@ -28,7 +28,6 @@ from incidents.exceptions import IncidentError
 from incidents.models import (
     Incident,
     IncidentEvent,
-    Kind,
     Notification,
     SectorTopic,
     SlaPolicy,
@@ -40,16 +39,16 @@ from incidents.services.bulk import insert_many, insert_rows
 from incidents.services.clock import clocks_sync
 from incidents.services.intake import (
     OPERATOR_ROLE,
-    SOCIAL_CHANNELS,
     IncomingMessage,
     Routing,
     _validate,
     incident_create,
+    incident_from_message,
 )
 from incidents.services.policies import Terms
-from incidents.services.repeats import address_key, repeat_window
+from incidents.services.repeats import repeat_window
 from mcu.models import Municipality
-from roles.models import Channel, OrgUnit, Role, Sector, User
+from roles.models import OrgUnit, Role, Sector, User
 from roles.selectors import role_holders
 
 EMAIL_CHUNK = 500  # notification ids per e-mail task
@@ -262,51 +261,14 @@ def _draft(catalog: Catalog, message: IncomingMessage) -> _Draft:
     topic = catalog.topics.get(message.topic_code) if message.topic_code else None
     settlement = catalog.settlements.get(message.settlement_code or "")
     routing = catalog.route(topic, message.sector_code)
-    kind = Kind.APPEAL if message.channel == Channel.APPEAL else message.kind
-    registered_at = message.registered_at or (message.received_at if kind == Kind.APPEAL else None)
-    incident = Incident(
+    incident = incident_from_message(
         municipality=municipality,
-        channel=message.channel,
-        external_id=message.external_id.strip()[:200],
-        kind=kind,
+        message=message,
         topic=topic,
-        sector=routing.sector,
-        org_unit=routing.org_unit,
-        status=Status.ASSIGNED if routing.found else Status.NEW,
-        fast_track=message.fast_track,
-        text=message.text,
-        citizen_name=message.citizen_name[:300],
-        citizen_email=message.citizen_email[:254],
-        citizen_phone=message.citizen_phone[:40],
-        citizen_profile_url=message.citizen_profile_url[:1000],
-        citizen_postal_address=message.citizen_postal_address[:500],
-        address=message.address[:500],
-        address_key=address_key(message.address),
         settlement=settlement,
-        latitude=message.latitude,
-        longitude=message.longitude,
-        source_url=message.source_url[:1000],
-        received_at=message.received_at,
-        registered_at=registered_at,
-        has_geo_confirmation=message.has_geo_confirmation,
-        # Октябрьский, Приложение № 2 п. 2: delivered to the final executor with no human routing.
-        auto_routed=True if routing.found else None,
+        routing=routing,
+        terms=catalog.terms,
     )
-    # 59-ФЗ ст. 12: the term of an appeal runs from its registration; a message's from receipt.
-    start = registered_at if kind == Kind.APPEAL and registered_at else message.received_at
-    terms = catalog.terms(incident, SlaPolicy.Stage.ANSWER, start)
-    incident.sla_policy = terms.policy
-    incident.due_at = incident.final_due_at = terms.due_at
-    incident.warn_at = terms.warn_at
-    if message.channel in SOCIAL_CHANNELS and routing.found:
-        # Регламент §2.5: the agreed answer reaches the ИМ curator within 3 hours of hand-over.
-        incident.stage_due_at = catalog.terms(
-            incident, SlaPolicy.Stage.AGREED_TO_OPERATOR, message.received_at
-        ).due_at
-    elif kind == Kind.APPEAL and registered_at:
-        incident.stage_due_at = catalog.terms(
-            incident, SlaPolicy.Stage.FORWARDING, registered_at
-        ).due_at
     return _Draft(incident, routing)
 
 

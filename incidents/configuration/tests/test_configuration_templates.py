@@ -107,7 +107,7 @@ def test_seed_demo_command_seeds_templates(seeded):
 
 
 def test_answer_editor_gets_topic_parent_and_general_active_templates(municipality, seeded):
-    from incidents.configuration.selectors import answer_templates_for
+    from incidents.selectors import answer_templates_for
 
     answer_templates_demo_seed(log=SeedLog())
     potholes = Topic.objects.get(code="roads.potholes")
@@ -119,6 +119,6 @@ def test_answer_editor_gets_topic_parent_and_general_active_templates(municipali
             is_active=False
         )
         titles = sorted(
-            t.title for t in answer_templates_for(municipality=municipality, topic=potholes)
+            t.title for t in answer_templates_for(municipality_id=municipality.pk, topic=potholes)
         )
     assert titles == ["Про дороги", "Сообщение принято в работу", "Ямочный ремонт включён в план"]
