@@ -75,11 +75,7 @@ class ApiToken(models.Model):
 
 
 class ApiRequestLog(models.Model):
-    """One request of a token: what was asked and how much came back — never the data itself.
-
-    The throttle counts these rows too (a sliding minute per token), so the limit holds across
-    every web process and machine without a shared cache.
-    """
+    """One request of a token: what was asked and how much came back — never the data itself."""
 
     token = models.ForeignKey(
         ApiToken, on_delete=models.CASCADE, related_name="requests", verbose_name=_("токен")

@@ -34,8 +34,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import DateTimeField, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from api.errors import bad_param
@@ -83,21 +84,32 @@ class Cursor:
         return (self.updated_at, self.id)
 
 
-def sync_horizon(now: datetime) -> datetime:
-    """Rows stamped at or after this instant are not served yet (see the module docstring)."""
+_OLDEST_WRITER = (
+    "(SELECT min(xact_start) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+    "AND datname = current_database() AND pid <> pg_backend_pid())"
+)
+
+
+def sync_horizon(now: datetime) -> Q:
+    """The condition on ``updated_at`` that holds back rows not safe to serve yet (see the module
+    docstring): stamped before now minus the lag and, on PostgreSQL, before the oldest open
+    writer's start minus the lag.
+
+    The writer is read by the page's own query (an InitPlan, run once per query), in the same
+    snapshot as the rows and without a round trip of its own. The constant bound stays beside
+    it: the planner estimates a range between constants from the column's statistics, while a
+    bound it cannot see before running the query gets a default selectivity."""
     lag = timedelta(seconds=settings.API_SYNC_LAG_SECONDS)
-    horizon = now - lag
+    condition = Q(updated_at__lt=now - lag)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT min(xact_start) FROM pg_stat_activity "
-                "WHERE backend_xid IS NOT NULL AND datname = current_database() "
-                "AND pid <> pg_backend_pid()"
-            )
-            row = cursor.fetchone()
-        if row and row[0] is not None:
-            horizon = min(horizon, row[0] - lag)
-    return horizon
+        oldest_writer = RawSQL(  # noqa: S611 — constant text, the lag as a parameter
+            f"{_OLDEST_WRITER} - %s::interval",
+            (lag,),
+            output_field=DateTimeField(),
+        )
+        # NULL when no writer is open: the comparison must then hold (COALESCE to the lag).
+        condition &= Q(updated_at__lt=Coalesce(oldest_writer, Value(now - lag)))
+    return condition
 
 
 @dataclass(frozen=True)
@@ -113,12 +125,12 @@ def keyset_page(
     municipality_ids: Sequence[int],
     cursor: Cursor | None,
     size: int,
-    horizon: datetime,
+    horizon: Q,
     fields: Sequence[str],
 ) -> KeysetPage:
     backwards = cursor is not None and cursor.backwards
     order = ("-updated_at", "-id") if backwards else ("updated_at", "id")
-    base = queryset.filter(updated_at__lt=horizon)
+    base = queryset.filter(horizon)
     if cursor is not None:
         u, pk = cursor.key
         # The plain range condition is redundant with the OR, but it is what lets PostgreSQL

@@ -1,8 +1,9 @@
 """Writes and reads of API tokens: create (the secret is returned once), revoke, authenticate.
 
-A token's scope is a set of regions and/or municipalities; what it may read is resolved on
-every request, so a municipality added to a region later is visible to that region's token
-without a new token.
+A token's scope is a set of regions and/or municipalities; what it may read is resolved from
+them, so a municipality added to a region later is visible to that region's token without a
+new token. The resolved scope is cached (``token_scope``) and forgotten whenever a token's
+regions or municipalities, or any municipality, change (``scope_signals``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,6 +29,11 @@ MAX_EXPIRES_DAYS = 3650
 # last_used_at is a hint for the administrator, not an audit trail (that is ApiRequestLog):
 # writing it at most once a minute keeps a row update off almost every request.
 LAST_USED_EVERY = timedelta(minutes=1)
+# A resolved scope is served from the cache at most this long; the generation counter below
+# makes a change visible at once wherever the cache is shared (Redis), and within this time
+# on a laptop, whose management commands do not share the web process's memory.
+SCOPE_CACHE_SECONDS = 60
+_SCOPE_GENERATION = "api-scope-generation"
 
 
 class TokenError(ValueError):
@@ -132,13 +139,33 @@ def api_token_for_secret(secret: str) -> ApiToken | None:
 
 
 def token_scope(token: ApiToken) -> dict[int, str]:
-    """id → slug of every municipality the token may read: those named, plus its regions'."""
-    return dict(
+    """id → slug of every municipality the token may read: those named, plus its regions'.
+
+    Read on every API request, so it is cached: one cache round trip instead of a three-table
+    query. Each entry carries the generation it was resolved in and is used only while that
+    generation is current."""
+    key = f"api-scope:{token.token_hash}"
+    found = cache.get_many([key, _SCOPE_GENERATION])
+    generation = found.get(_SCOPE_GENERATION, 0)
+    cached = found.get(key)
+    if cached is not None and cached[0] == generation:
+        return dict(cached[1])
+    scope = dict(
         Municipality.objects.filter(Q(api_tokens=token) | Q(region__api_tokens=token))
         .order_by()
         .values_list("pk", "slug")
         .distinct()
     )
+    cache.set(key, (generation, scope), SCOPE_CACHE_SECONDS)
+    return scope
+
+
+def token_scopes_forget(**_signal: object) -> None:
+    """Every cached scope is stale: a token's scope or a municipality has changed."""
+    try:
+        cache.incr(_SCOPE_GENERATION)
+    except ValueError:  # no generation yet (or evicted): any new value outdates the entries
+        cache.set(_SCOPE_GENERATION, int(timezone.now().timestamp() * 1000), timeout=None)
 
 
 def token_scope_label(token: ApiToken) -> str:

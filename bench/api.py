@@ -75,6 +75,8 @@ def main() -> None:
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
         "VAR_DIR": str(ROOT / "var" / "bench-api"),
+        # Production shape: the throttle's counters and the token scopes live in Redis.
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"),
     }
     os.environ.update(env)
     import django

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 from mcu.seeding import SeedLog
@@ -12,6 +13,9 @@ class McuConfig(AppConfig):
 
     def ready(self) -> None:
         from mcu import checks  # noqa: F401 - registers the tenancy checks
+        from mcu.pg_loaders import register_timestamptz_loader
+
+        connection_created.connect(register_timestamptz_loader, weak=False)
 
     def seed(self, *, log: SeedLog) -> None:
         from mcu.kpi_seed import kpi_targets_seed

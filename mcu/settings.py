@@ -199,6 +199,22 @@ DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL")
 
 # --- Celery -----------------------------------------------------------------------------------
 REDIS_URL: str = env("REDIS_URL")
+# --- Cache ------------------------------------------------------------------------------------
+# Shared by every web process where Redis runs (production, CI): the API's per-token request
+# counters and its token scopes (api/throttling.py, api/tokens.py) must be one count across
+# gunicorn workers. The laptop runs one web process, for which process memory is that count.
+# Redis is shared with Celery's queues: nothing may call cache.clear() (it is FLUSHDB).
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "mcu",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mcu"}
+    )
+}
 CELERY_BROKER_URL: str = env("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):

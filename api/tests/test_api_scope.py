@@ -178,3 +178,33 @@ def test_masked_without_the_grant_exact_with_it(api, yugra) -> None:
     assert body["text"].startswith("Иванов Иван Иванович пишет")
     listed = exact.get("/api/v1/incidents/").json()["results"]
     assert listed[0]["citizen"]["name"] == "Иванов Иван Иванович"
+
+
+def test_a_narrowed_token_loses_the_municipality_at_once(api, make_token, incidents) -> None:
+    """The resolved scope is cached (api.tokens.token_scope); a change of the token's
+    municipalities must reach the very next request, never after the cache expires."""
+    from api.models import ApiToken
+    from api.tests.conftest import ApiClient
+    from mcu.models import Municipality
+
+    issued = make_token(municipality_slugs=["askiz", "lensky"])
+    client = ApiClient(issued.secret)
+    assert sorted(listed_ids(client)) == sorted(incidents["askiz"] + incidents["lensky"])
+    token = ApiToken.objects.get(pk=issued.token.pk)
+    token.municipalities.remove(Municipality.objects.get(slug="lensky"))  # as the admin form does
+    assert listed_ids(client) == incidents["askiz"]
+    assert client.get(f"/api/v1/incidents/{incidents['lensky'][0]}/").status_code == 404
+    token.municipalities.add(Municipality.objects.get(slug="lensky"))
+    assert sorted(listed_ids(client)) == sorted(incidents["askiz"] + incidents["lensky"])
+
+
+def test_a_municipality_leaving_the_region_leaves_the_region_token(api, incidents) -> None:
+    from mcu.models import Municipality, Region
+
+    client = api(region_codes=["14"])
+    assert listed_ids(client) == incidents["lensky"]
+    lensky = Municipality.objects.get(slug="lensky")
+    lensky.region = Region.objects.get(code="86")
+    lensky.save()
+    assert listed_ids(client) == []
+    assert [m["slug"] for m in client.get("/api/v1/municipalities/").json()["results"]] == []

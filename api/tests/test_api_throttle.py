@@ -1,4 +1,4 @@
-"""Per-token throttling: over the token's rate a request gets 429 with Retry-After."""
+"""Per-token throttling: over the token's rate in a minute a request gets 429 with Retry-After."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ def test_over_the_rate_is_429_with_retry_after(api, make_token, seeded) -> None:
 
     issued = make_token(region_codes=["86"], rate_per_minute=3)
     client = ApiClient(issued.secret)
-    start = timezone.now()
+    # The window is the UTC calendar minute (api/throttling.py): start at its first second.
+    start = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
     with time_machine.travel(start, tick=False):
         assert [client.get("/api/v1/municipalities/").status_code for _ in range(3)] == [200] * 3
         refused = client.get("/api/v1/municipalities/")
@@ -35,6 +36,6 @@ def test_over_the_rate_is_429_with_retry_after(api, make_token, seeded) -> None:
         assert again.status_code == 429
         assert again["Retry-After"] == "30"
         assert b"<errors><error><code>429</code>" in again.content
-    # A minute after the first requests, slots free up again.
+    # The next minute, slots free up again.
     with time_machine.travel(start + timedelta(seconds=61), tick=False):
         assert client.get("/api/v1/municipalities/").status_code == 200

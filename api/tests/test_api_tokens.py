@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from api.models import ApiRequestLog, ApiToken
 from api.tests.conftest import ApiClient
+from api.tokens import api_token_create
 from roles.models import User
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +174,25 @@ def test_admin_pages_are_for_superusers_only(seeded, make_user, municipality) ->
     client.force_login(staff)
     assert client.get("/admin/api/apitoken/").status_code == 403
     assert client.get("/admin/api/apirequestlog/").status_code == 403
+
+
+def test_the_log_row_is_committed_outside_any_transaction(transactional_db) -> None:
+    """Production requests run in autocommit: the log row goes in with one statement of its own
+    (on PostgreSQL together with SET LOCAL synchronous_commit) and is there afterwards."""
+    from django.db import connection
+
+    call_command("seed", verbosity=0, stdout=io.StringIO())
+    client = ApiClient(api_token_create(name="autocommit", region_codes=["86"]).secret)
+    assert client.get("/api/v1/municipalities/").status_code == 200
+    assert not connection.in_atomic_block
+    row = ApiRequestLog.objects.get()
+    assert (row.endpoint, row.status, row.count, row.method) == (
+        "municipalities.list",
+        200,
+        1,
+        "GET",
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"  # SET LOCAL ended with its implicit transaction
