@@ -26,12 +26,15 @@ last minute: they are the measured tick's work.
 Between runs of the breach tick the 1 000 are reset (flags cleared, the tick's events and
 notifications deleted) and the tables vacuumed, as autovacuum would have done.
 
-"DB time" is reported two ways. Client-side: the durations of the tick's statements as the
+"DB time" is reported three ways. Server CPU: the PostgreSQL backend's own CPU time over the
+tick (``/proc/<pid>/schedstat``; the server runs on this machine), COMMIT included — the most
+direct "in the database" figure, blind to waits for the client and the disk. Client-side: the durations of the tick's statements as the
 client sees them (``connection.execute_wrapper``) plus its COMMITs — this includes the loopback
 round trips and psycopg's client-side parameter binding, which for the 1 000-row INSERTs is
 mostly Python work. Server-side, where ``pg_stat_statements`` is loaded and resettable: the
 statements' execution time, plus the client-timed COMMIT (Django's foreign keys are DEFERRABLE
-INITIALLY DEFERRED, so their checks run at COMMIT, with the WAL flush). "Wall" is the whole
+INITIALLY DEFERRED, so their checks run at COMMIT, with the WAL flush); a COPY's time there
+includes waiting for the client's rows. "Wall" is the whole
 ``sweep_tick()`` call. E-mail tasks are not queued (that broker write happens after commit and
 is not the database's work).
 """
@@ -406,12 +409,19 @@ class Bench:
         # database work.
         tasks.notifications_email_task.delay = _no_broker  # type: ignore[method-assign,assignment]  # a stub
         rtt_ms = _round_trip_ms()
+        backend = _BackendCpu.start()
         server = _ServerStatements.start()
         timer = _StatementTimer()
-        with connection.execute_wrapper(timer), _timed_commits(connection, timer):
+        with (
+            connection.execute_wrapper(timer),
+            _timed_commits(connection, timer, backend),
+            _timed_copies(timer),
+        ):
             started = time.perf_counter()
             result = sweep_tick(now=NOW)
             wall = time.perf_counter() - started
+        backend_cpu_ms = backend.stop() if backend else None
+        backend_commit_ms = backend.commit_ms if backend else None
         server_ms = server.stop() if server else None
         wal_bytes = server.wal_bytes if server else 0
         return Figure(
@@ -422,7 +432,44 @@ class Bench:
             wal_bytes=wal_bytes,
             result=astuple(result),
             rtt_ms=rtt_ms,
+            backend_cpu_ms=backend_cpu_ms,
+            backend_commit_ms=backend_commit_ms,
         )
+
+
+class _BackendCpu:
+    """The PostgreSQL backend's own CPU time over the tick (``/proc/<pid>/schedstat``, ns):
+    what the server computed — statements, COPY parsing, FK checks, commit — without the time
+    it waited for the client (pg_stat_statements counts a COPY's wait for its rows) or for the
+    disk (the WAL flush, which the client-timed COMMIT shows). Needs the server on this machine
+    and permission to read its process; otherwise the figure is left out."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.begin = self._read()
+        self.commit_ms = 0.0  # the part spent in COMMITs (FK checks, writing the WAL)
+
+    @classmethod
+    def start(cls) -> _BackendCpu | None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        try:
+            return cls(f"/proc/{pid}/schedstat")
+        except OSError:
+            return None
+
+    def _read(self) -> int:
+        with open(self.path) as stat:
+            return int(stat.read().split()[0])
+
+    def stop(self) -> float | None:
+        try:
+            return (self._read() - self.begin) / 1e6
+        except OSError:
+            return None
 
 
 def _no_broker(**kwargs: Any) -> None:
@@ -461,7 +508,13 @@ class _Lookups:
 # flags produce, the per-municipality lookups, and the commits (deferred FK checks + WAL flush).
 PARTS = {
     "find + flag": ("SELECT incidentclock", "UPDATE incidentclock"),
-    "events + notifications": ("INSERT incidentevent", "INSERT notification"),
+    "events + notifications": (
+        "INSERT incidentevent",
+        "INSERT notification",
+        "COPY incidentevent",
+        "COPY notification",
+        "SELECT nextval",
+    ),
     "roster/terms lookups": (
         "SELECT roleassignment",
         "SELECT slapolicy",
@@ -480,6 +533,8 @@ class Figure:
     wal_bytes: int  # WAL the tick's statements wrote (pg_stat_statements; the FK checks too)
     result: tuple[int, ...]  # SweepResult: warned, breached, escalated, stage warned, breached
     rtt_ms: float  # a trivial statement's round trip just before the tick (the machine's load)
+    backend_cpu_ms: float | None = None  # the server process's CPU time over the tick
+    backend_commit_ms: float | None = None  # of which in COMMITs
 
     @property
     def commit_server_ms(self) -> float:
@@ -569,23 +624,57 @@ class _ServerStatements:
 
 
 @contextmanager
-def _timed_commits(connection: Any, timer: _StatementTimer) -> Iterator[None]:
+def _timed_commits(
+    connection: Any, timer: _StatementTimer, backend: _BackendCpu | None = None
+) -> Iterator[None]:
     """COMMIT does not pass through execute wrappers; it is database work too (the deferred
     foreign-key checks Django's constraints run at commit, and the WAL flush)."""
     original = connection._commit
 
     def commit() -> None:
         started = time.perf_counter()
+        cpu = backend.stop() if backend else None
         try:
             original()
         finally:
             timer.add(time.perf_counter() - started, "COMMIT")
+            after = backend.stop() if backend else None
+            if cpu is not None and after is not None and backend is not None:
+                backend.commit_ms += after - cpu
 
     connection._commit = commit
     try:
         yield
     finally:
         connection._commit = original
+
+
+@contextmanager
+def _timed_copies(timer: _StatementTimer) -> Iterator[None]:
+    """COPY (``insert_many``) does not pass through execute wrappers either: time each call,
+    less the statements inside it that the wrapper already counted (the ids' nextval)."""
+    from incidents.services import sweep
+
+    original = getattr(sweep, "insert_many", None)
+    if original is None:  # a sweep that writes with INSERT (an older version, for comparison)
+        yield
+        return
+
+    def timed(model: Any, objs: Any, **kwargs: Any) -> None:
+        counted = sum(timer.ms.values())
+        started = time.perf_counter()
+        try:
+            original(model, objs, **kwargs)
+        finally:
+            inner = sum(timer.ms.values()) - counted
+            name = model._meta.model_name
+            timer.add(time.perf_counter() - started - inner / 1000, f"COPY {name}")
+
+    sweep.insert_many = timed  # the same call, timed
+    try:
+        yield
+    finally:
+        sweep.insert_many = original
 
 
 @contextmanager
@@ -599,6 +688,8 @@ def transaction_savepoint() -> Iterator[None]:
 def _kind(sql: str) -> str:
     words = sql.split()
     verb = words[0].upper() if words else "?"
+    if "nextval(" in sql and "generate_series" in sql:
+        return "SELECT nextval"  # ids for a COPY (incidents/services/bulk.py)
     if "FOR KEY SHARE" in sql:
         # A foreign-key check (Django's constraints are DEFERRABLE INITIALLY DEFERRED, so they
         # run at COMMIT, where pg_stat_statements sees them as top-level statements).
@@ -629,6 +720,10 @@ def _summary(figures: list[Figure]) -> None:
     print(f"  medians over {len(figures)} runs:")
     print(line("wall (sweep_tick(), Python included)", [f.wall_ms for f in figures]))
     print(line("DB, client-side: all statements + COMMIT", [f.db_ms for f in figures]))
+    if all(f.backend_cpu_ms is not None for f in figures):
+        cpu = [f.backend_cpu_ms or 0.0 for f in figures]
+        print(line("DB, server CPU (backend schedstat)", cpu))
+        print(line("  of which in COMMIT", [f.backend_commit_ms or 0.0 for f in figures]))
     for name in PARTS:
         print(line(f"  {name}", [f.part(name) for f in figures]))
     print(

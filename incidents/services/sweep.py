@@ -55,6 +55,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from incidents.models import IncidentClock, IncidentEvent, Notification, SlaPolicy
+from incidents.services.bulk import insert_many
 from incidents.services.clock import stage_of
 from incidents.services.intake import OPERATOR_ROLE
 from incidents.services.policies import escalation_step
@@ -619,7 +620,9 @@ class _Record:
         )
 
     def save(self) -> None:
-        IncidentEvent.objects.bulk_create(self.events)
+        # COPY (``insert_many``): a 1 000-row INSERT … VALUES costs the server a parse and plan
+        # of 9 000 parameters and the client their binding, COPY only the rows.
+        insert_many(IncidentEvent, self.events)
         _notify_many(municipality=self.here.municipality, notices=self.notices)
 
 
@@ -640,8 +643,8 @@ def _notify_many(*, municipality: Municipality, notices: list[_Notice]) -> list[
     ]
     if not rows:
         return []
-    created = Notification.objects.bulk_create(rows)
-    ids = [n.pk for n in created]
+    insert_many(Notification, rows)  # COPY, as the events above
+    ids = [n.pk for n in rows]
     municipality_id = municipality.pk
 
     def send() -> None:
@@ -650,7 +653,7 @@ def _notify_many(*, municipality: Municipality, notices: list[_Notice]) -> list[
         notifications_email_task.delay(municipality_id=municipality_id, notification_ids=ids)
 
     transaction.on_commit(send)
-    return created
+    return rows
 
 
 def _who(users: list[User], level: int) -> str:

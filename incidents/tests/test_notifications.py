@@ -56,3 +56,19 @@ def test_email_is_sent_once_and_only_to_users_with_an_address(municipality, make
     assert notifications_email(municipality_id=municipality.pk, notification_ids=ids) == 0
     assert [m.to for m in mail.outbox] == [["head@oktyabrsky.example.ru"]]
     assert mail.outbox[0].subject == "[МЦУ] Срок истекает"
+
+
+@pytest.mark.django_db
+def test_a_deleted_user_takes_their_notifications_along(municipality, make_user):
+    """Notifications keep no database constraint on their user (incidents/models.py,
+    _APPEND_ONLY_FK): deleting a user through Django must still remove them, not orphan them."""
+    from mcu.tenancy import dangerously_unscoped
+    from roles.models import User
+
+    user = User.objects.create_user(username="left-the-service")  # no roles: deletable
+    keeper = make_user(Role.CURATOR, municipality)
+    _notify(municipality, user, "Уйдёт вместе с пользователем")
+    kept = _notify(municipality, keeper, "Останется")
+    with dangerously_unscoped(reason="test: the cascade crosses no tenant, check all rows"):
+        user.delete()
+        assert list(Notification.objects.values_list("pk", flat=True)) == [kept.pk]
