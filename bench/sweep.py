@@ -28,15 +28,15 @@ notifications deleted) and the tables vacuumed, as autovacuum would have done.
 
 "DB time" is reported three ways. Server CPU: the PostgreSQL backend's own CPU time over the
 tick (``/proc/<pid>/schedstat``; the server runs on this machine), COMMIT included — the most
-direct "in the database" figure, blind to waits for the client and the disk. Client-side: the durations of the tick's statements as the
-client sees them (``connection.execute_wrapper``) plus its COMMITs — this includes the loopback
-round trips and psycopg's client-side parameter binding, which for the 1 000-row INSERTs is
-mostly Python work. Server-side, where ``pg_stat_statements`` is loaded and resettable: the
-statements' execution time, plus the client-timed COMMIT (Django's foreign keys are DEFERRABLE
-INITIALLY DEFERRED, so their checks run at COMMIT, with the WAL flush); a COPY's time there
-includes waiting for the client's rows. "Wall" is the whole
-``sweep_tick()`` call. E-mail tasks are not queued (that broker write happens after commit and
-is not the database's work).
+direct "in the database" figure, blind to waits for the client and the disk. Client-side: the
+durations of the tick's statements as the client sees them (``connection.execute_wrapper``) plus
+its COMMITs — this includes the loopback round trips and psycopg's client-side parameter
+binding, which for the 1 000-row INSERTs is mostly Python work. Server-side, where
+``pg_stat_statements`` is loaded and resettable: the statements' execution time, plus the
+client-timed COMMIT (Django's foreign keys are DEFERRABLE INITIALLY DEFERRED, so their checks
+run at COMMIT, with the WAL flush); a COPY's time there includes waiting for the client's rows.
+"Wall" is the whole ``sweep_tick()`` call. E-mail tasks are not queued (that broker write
+happens after commit and is not the database's work).
 """
 
 from __future__ import annotations

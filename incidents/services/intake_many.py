@@ -187,7 +187,10 @@ def incident_create_many(
         except IncidentError as error:
             results[index] = IntakeResult(None, error=error)
             continue
-        cleaned.append((index, replace(message, external_id=message.external_id.strip()[:200])))
+        external_id = message.external_id.strip()[:200]
+        if external_id != message.external_id:  # ``replace`` rebuilds the dataclass: only then
+            message = replace(message, external_id=external_id)
+        cleaned.append((index, message))
     existing = _existing(municipality, [message for _, message in cleaned])
     fresh: list[tuple[int, IncomingMessage]] = []
     first_in_batch: dict[tuple[str, str], int] = {}

@@ -36,13 +36,13 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.datetime import from_excel
 
 from incidents.exceptions import ActorLacksCapability, InvalidInput
 from integrations.channels import adapter_for
 from integrations.models import ImportBatch, InboundMessage
+from integrations.services import xlsx
 from integrations.services.inbox import PROCESS_CHUNK, ItemResult, inbox_accept
 from integrations.services.processing import inbound_process
 from mcu.models import Municipality
@@ -489,26 +489,25 @@ def open_table(spec: ImportSpec, file_name: str, data: bytes) -> Table:
 
 def _xlsx_table(spec: ImportSpec, data: bytes) -> Table:
     try:
-        # read_only streams the sheet (a 100 000-row export in a few MB, FACTS.md); data_only
-        # gives the values a formula last computed, not the formula.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Streams the sheet (a 100 000-row export in a few MB, FACTS.md) and gives the values a
+        # formula last computed, not the formula; openpyxl's values, at a third of its time.
+        book = xlsx.Book(data)
     except Exception as error:  # untrusted input: any parser failure is "unreadable"
         raise FileUnreadable(
             _("Не удалось открыть книгу Excel: {error}").format(error=_describe(error))
         ) from None
     try:
-        for sheet in workbook.worksheets:
-            # A wrong <dimension> in the file would silently cut rows off: read to the end.
-            sheet.reset_dimensions()
-            rows = _guarded(enumerate(sheet.iter_rows(values_only=True), start=1))
+        for sheet_path in book.sheet_paths:
+            # A wrong <dimension> would silently cut rows off: the reader reads to the end.
+            rows = _guarded(enumerate(book.rows(sheet_path), start=1))
             table = _with_header(spec, rows)
             if table is not None:
-                table.close = workbook.close
+                table.close = book.close
                 return table
     except FileUnreadable:
-        workbook.close()
+        book.close()
         raise
-    workbook.close()
+    book.close()
     raise FileUnreadable(_no_header(spec))
 
 
@@ -847,7 +846,10 @@ def _stored_by(batch: ImportBatch, results: Sequence[ItemResult]) -> set[str]:
             channel=batch.channel,
             import_batch=batch,
             external_id__in=duplicates,
-        ).values_list("external_id", flat=True)
+        )
+        .exclude(external_id="")  # lets the partial unique index answer (inbox._by_external_id)
+        .order_by()
+        .values_list("external_id", flat=True)
     )
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from incidents.services.bulk import insert_many
 from integrations.channels import adapter_for
@@ -156,9 +157,9 @@ def inbox_accept(
     if valid:
         # Redeliveries are answered from what is stored; only the rest is inserted.
         stored = dict(
-            InboundMessage.objects.filter(
-                municipality=municipality, channel=channel, external_id__in=list(valid)
-            ).values_list("external_id", "incident_id")
+            _by_external_id(municipality, channel, list(valid)).values_list(
+                "external_id", "incident_id"
+            )
         )
         for external_id, incident_id in stored.items():
             index = valid.pop(external_id)[0]
@@ -176,6 +177,22 @@ def inbox_accept(
     elif rows:
         insert_many(InboundMessage, rows)
     return [results[index] for index in sorted(results)]
+
+
+def _by_external_id(
+    municipality: Municipality, channel: str, external_ids: list[str]
+) -> QuerySet[InboundMessage]:
+    """Stored rows of these ids, through the unique index. The index is partial (``external_id
+    <> ''``) and PostgreSQL cannot prove that from an IN list of more than 100 values, so the
+    condition is stated: without it every chunk of an import was a sequential scan of the
+    whole inbox (110 ms at 300 000 rows, growing with the table)."""
+    return (
+        InboundMessage.objects.filter(
+            municipality=municipality, channel=channel, external_id__in=external_ids
+        )
+        .exclude(external_id="")
+        .order_by()  # the model's ordering would sort what is only looked up
+    )
 
 
 def _insert(
@@ -201,9 +218,9 @@ def _insert(
         insert_many(InboundMessage, failed)
         InboundMessage.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
         accepted: list[int] = []
-        stored = InboundMessage.objects.filter(
-            municipality=municipality, channel=channel, external_id__in=list(valid)
-        ).values_list("pk", "external_id", "delivery", "incident_id")
+        stored = _by_external_id(municipality, channel, list(valid)).values_list(
+            "pk", "external_id", "delivery", "incident_id"
+        )
         for pk, external_id, row_delivery, incident_id in stored:
             index = valid[external_id][0]
             if row_delivery == delivery:
