@@ -266,6 +266,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 300.0,
         "options": {"expires": 280},
     },
+    # Issue 7: the API request log's retention (API_REQUEST_LOG_DAYS).
+    "api-request-log-prune": {
+        "task": "api.tasks.request_log_prune_task",
+        "schedule": 86400.0,
+        "options": {"expires": 3600},
+    },
     # Issue 8 item 1: protocol assignments — warn, mark breaches, escalate (mcu/center/).
     "mcu-assignments-sweep": {
         "task": "mcu.tasks.assignments_sweep_task",
@@ -348,3 +354,5 @@ SPECTACULAR_SETTINGS = {
 # Incremental sync: rows stamped within this many seconds of now are not served yet (a
 # transaction may still commit them behind a client's cursor; see api/sync.py).
 API_SYNC_LAG_SECONDS: float = env.float("API_SYNC_LAG_SECONDS", default=5.0)
+# The API request log keeps this many days (api/request_log.py; pruned daily by beat).
+API_REQUEST_LOG_DAYS: int = env.int("API_REQUEST_LOG_DAYS", default=365)
