@@ -241,6 +241,9 @@ class ImportBatch(TenantModel):
     )
     created_at = models.DateTimeField(_("загружен"), auto_now_add=True)
     finished_at = models.DateTimeField(_("завершён"), null=True, blank=True)
+    # The worker importing the batch stamps it at the start and with every chunk it commits;
+    # a running batch whose stamp is old lost its worker (integrations.services.imports).
+    heartbeat_at = models.DateTimeField(_("последний признак работы"), null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         verbose_name = _("импорт файла")

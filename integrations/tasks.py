@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from integrations.services.imports import import_batch_run
+from integrations.services.imports import import_batch_run, import_batches_requeue_stale
 from integrations.services.outbox import outbox_deliver, outbox_requeue_due
 from integrations.services.processing import inbound_process, inbox_requeue_stale
 
@@ -16,7 +16,8 @@ def inbound_process_task(*, municipality_id: int, inbound_ids: list[int]) -> int
 
 @shared_task(acks_late=True)
 def inbox_requeue_task() -> int:
-    return inbox_requeue_stale()
+    # The same minute's beat serves the background imports lost with their worker.
+    return inbox_requeue_stale() + import_batches_requeue_stale()
 
 
 @shared_task(acks_late=True)

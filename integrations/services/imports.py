@@ -21,11 +21,12 @@ import codecs
 import csv
 import hashlib
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import PurePath
 from typing import Any
@@ -33,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -46,12 +47,16 @@ from integrations.services import xlsx
 from integrations.services.inbox import PROCESS_CHUNK, ItemResult, inbox_accept
 from integrations.services.processing import inbound_process
 from mcu.models import Municipality
-from mcu.tenancy import municipality_scope
+from mcu.tenancy import dangerously_unscoped, municipality_scope
 from roles.models import Channel, User
 from roles.permissions import ActorCapabilities, Capability
 from roles.selectors import actor_capabilities
 
+logger = logging.getLogger(__name__)
 CHUNK = 500  # rows per inbox_accept call and per transaction
+# A background import with no sign of life this long is taken over (a chunk of 500 rows takes
+# seconds; a queued task starts within seconds when a worker is up).
+IMPORT_STALE_AFTER = timedelta(minutes=5)
 HEADER_SEARCH_ROWS = 20  # exports put a title and a period above the header
 CSV_DELIMITERS = (";", ",", "\t")  # Russian Excel writes ';'
 CSV_FIELD_LIMIT = 1_000_000  # a message text may be 100 000 characters; csv's default is 131 072
@@ -679,21 +684,35 @@ def import_file_enqueue(
 
 def import_batch_run(*, municipality_id: int, batch_id: int) -> ImportBatch | None:
     """The worker's side of ``import_file_enqueue``. Idempotent: a finished batch is left as
-    it is; a batch a killed worker left running starts over — its stored rows come back as
-    its own (counted imported, not duplicates) and its refused rows are reported afresh."""
+    it is, and so is a batch another worker is importing (its heartbeat is fresh); a batch a
+    killed worker left running starts over — its stored rows come back as its own (counted
+    imported, not duplicates) and its refused rows are reported afresh."""
     with municipality_scope(municipality_id):
-        batch = ImportBatch.objects.filter(municipality_id=municipality_id, pk=batch_id).first()
-        if batch is None or batch.state in (ImportBatch.State.DONE, ImportBatch.State.FAILED):
-            return batch
-        spec = _spec(batch.channel)
-        resumed = batch.state == ImportBatch.State.RUNNING
-        if resumed:
-            InboundMessage.objects.filter(
-                municipality_id=municipality_id, import_batch=batch, external_id=""
-            ).delete()
-        batch.state = ImportBatch.State.RUNNING
-        batch.total_rows = batch.imported = batch.duplicates = 0
-        batch.save(update_fields=["state", "total_rows", "imported", "duplicates"])
+        with transaction.atomic():
+            # Claimed under the row lock: two deliveries of the task (the sweeper's and a late
+            # original) must not both import the file.
+            batch = (
+                ImportBatch.objects.select_for_update()
+                .filter(municipality_id=municipality_id, pk=batch_id)
+                .first()
+            )
+            if batch is None or batch.state in (ImportBatch.State.DONE, ImportBatch.State.FAILED):
+                return batch
+            now = timezone.now()
+            resumed = batch.state == ImportBatch.State.RUNNING
+            if resumed and batch.heartbeat_at and batch.heartbeat_at > now - IMPORT_STALE_AFTER:
+                return batch  # alive elsewhere
+            spec = _spec(batch.channel)
+            if resumed:
+                InboundMessage.objects.filter(
+                    municipality_id=municipality_id, import_batch=batch, external_id=""
+                ).delete()
+            batch.state = ImportBatch.State.RUNNING
+            batch.total_rows = batch.imported = batch.duplicates = 0
+            batch.heartbeat_at = now
+            batch.save(
+                update_fields=["state", "total_rows", "imported", "duplicates", "heartbeat_at"]
+            )
         try:
             with batch.file.open("rb") as handle:
                 data = handle.read()
@@ -702,6 +721,40 @@ def import_batch_run(*, municipality_id: int, batch_id: int) -> ImportBatch | No
                 batch, [], error=_("Файл загрузки не найден: {error}").format(error=error)
             )
         return _run(batch, spec, data, resumed=resumed)
+
+
+def import_batches_stale(*, now: datetime | None = None) -> list[tuple[int, int]]:
+    """(municipality id, batch id) of the background imports no worker is finishing: still
+    pending a while after the upload (the broker was down when it was queued) or running
+    without a recent heartbeat (the worker was killed)."""
+    now = now or timezone.now()
+    cutoff = now - IMPORT_STALE_AFTER
+    with dangerously_unscoped(reason="import sweeper: unfinished batches of every municipality"):
+        return list(
+            ImportBatch.objects.filter(
+                Q(state=ImportBatch.State.PENDING, created_at__lt=cutoff)
+                | Q(state=ImportBatch.State.RUNNING, heartbeat_at__lt=cutoff)
+                | Q(state=ImportBatch.State.RUNNING, heartbeat_at__isnull=True)
+            )
+            .order_by("created_at")
+            .values_list("municipality_id", "pk")
+        )
+
+
+def import_batches_requeue_stale(*, now: datetime | None = None) -> int:
+    """Hand the stale imports (``import_batches_stale``) to the worker again; beat runs it with
+    the inbox sweeper, every minute. ``import_batch_run`` claims a batch under its row lock,
+    so a late original task and the sweeper's copy never both import it."""
+    from integrations.tasks import import_batch_task
+
+    stale = import_batches_stale(now=now)
+    for municipality_id, batch_id in stale:
+        try:
+            import_batch_task.delay(municipality_id=municipality_id, batch_id=batch_id)
+        except Exception:  # any broker failure: the next minute's sweep is the retry
+            logger.warning("broker unavailable: import batch %s left for the next sweep", batch_id)
+            break
+    return len(stale)
 
 
 def _spec(channel: str) -> ImportSpec:
@@ -832,7 +885,8 @@ def _store(
                     )
                 )
         batch.total_rows += len(pending)
-        batch.save(update_fields=["total_rows", "imported", "duplicates"])
+        batch.heartbeat_at = timezone.now()
+        batch.save(update_fields=["total_rows", "imported", "duplicates", "heartbeat_at"])
 
 
 def _stored_by(batch: ImportBatch, results: Sequence[ItemResult]) -> set[str]:
