@@ -757,12 +757,20 @@ class Notification(TenantModel):
         db_index=False,  # read by user; incidents are never deleted
         db_constraint=False,  # see above
     )
+    # A notice about several incidents at once (the sweep's, one per person and minute): their
+    # ids, in the order the body lists them; ``incident`` is then empty.
+    incident_ids = models.JSONField(_("инциденты"), default=list, blank=True)
     kind = models.CharField(_("вид"), max_length=32)
     title = models.CharField(_("заголовок"), max_length=300)
     body = models.TextField(_("текст"), blank=True)
     created_at = models.DateTimeField(_("создано"), auto_now_add=True)
     read_at = models.DateTimeField(_("прочитано"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("отправлено по e-mail"), null=True, blank=True)
+
+    @property
+    def lead(self) -> str:
+        """The body's first line: for a notice about several incidents, why it came."""
+        return self.body.split("\n", 1)[0]
 
     class Meta(TenantModel.Meta):
         verbose_name = _("уведомление")

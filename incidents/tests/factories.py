@@ -17,6 +17,7 @@ from typing import Any
 import factory
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from incidents.models import (
@@ -341,10 +342,14 @@ def event_log(incident: Incident) -> list[tuple[str, str, str, str | None]]:
 def notified(incident: Incident, kind: str | None = None) -> dict[str, list[str]]:
     """Who got which notifications about the incident: {username: [kind, …]} in order."""
     with municipality_scope(incident.municipality_id):
-        rows = Notification.objects.filter(incident_id=incident.pk).select_related("user")
+        # Its own notices, and the sweep's notices listing several incidents (incident_ids).
+        rows = Notification.objects.filter(
+            Q(incident_id=incident.pk) | Q(incident__isnull=True)
+        ).select_related("user")
         if kind is not None:
             rows = rows.filter(kind=kind)
         result: dict[str, list[str]] = {}
         for row in rows.order_by("pk"):
-            result.setdefault(row.user.username, []).append(row.kind)
+            if row.incident_id == incident.pk or incident.pk in row.incident_ids:
+                result.setdefault(row.user.username, []).append(row.kind)
         return result

@@ -72,3 +72,24 @@ def test_a_deleted_user_takes_their_notifications_along(municipality, make_user)
     with dangerously_unscoped(reason="test: the cascade crosses no tenant, check all rows"):
         user.delete()
         assert list(Notification.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_the_bell_links_each_incident_of_a_grouped_notice(municipality, make_user, login):
+    from incidents.tests.factories import make_incident
+
+    user = make_user(Role.HEAD, municipality)
+    first, second = make_incident(municipality), make_incident(municipality)
+    with municipality_scope(municipality.pk):
+        Notification.objects.create(
+            municipality=municipality,
+            user=user,
+            kind="deadline_breach",
+            title="Просрочены ответы по 2 инцидентам",
+            body=f"Причина.\n№ {first.pk}: срок истёк\n№ {second.pk}: срок истёк",
+            incident_ids=[first.pk, second.pk],
+        )
+        notify(municipality=municipality, users=[user], kind="test", title="Одно", incident=first)
+    page = login(user).get(f"/m/{municipality.slug}/notifications/").content.decode()
+    for incident in (first, second):
+        assert f'href="/m/{municipality.slug}/incidents/{incident.pk}/"' in page
+    assert "Причина." in page

@@ -130,7 +130,9 @@ def _notices() -> dict[str, list[tuple[str, int | None]]]:
     with dangerously_unscoped(reason="test assertions across tenants"):
         rows = Notification.objects.filter(kind__startswith="deadline_").order_by("id")
         for n in rows.select_related("user"):
-            result.setdefault(n.user.username, []).append((n.kind, n.incident_id))
+            # A notice about several incidents lists them (sweep._notify_many): one entry each.
+            for incident_id in n.incident_ids or [n.incident_id]:
+                result.setdefault(n.user.username, []).append((n.kind, incident_id))
     return result
 
 
@@ -668,9 +670,11 @@ def test_two_concurrent_sweeps_flag_each_incident_once(
         )
         levels = set(IncidentClock.objects.values_list("escalation_level", "breached_at"))
         notices = Counter(
-            Notification.objects.filter(kind__startswith="deadline_").values_list(
-                "incident_id", "user_id"
-            )
+            (incident_id, user_id)
+            for single, listed, user_id in Notification.objects.filter(
+                kind__startswith="deadline_"
+            ).values_list("incident_id", "incident_ids", "user_id")
+            for incident_id in listed or [single]
         )
     assert per_incident == Counter(
         {(i.pk, kind): 1 for i in incidents for kind in ("breach", "escalation")}
@@ -1026,3 +1030,52 @@ def test_the_admin_shows_the_clock_read_only(okt, municipality, client, time_mac
     ]
     assert clock_formset.formset.forms[0].instance.breached_at == DUE
     assert not clock_formset.has_add_permission
+
+
+def test_one_person_gets_one_notice_for_a_minutes_breaches(okt, municipality, time_machine):
+    """21 incidents of one block run out in the same minute: its owner gets one notification
+    (and one e-mail) listing them, not 21; the incident pages still show each breach."""
+    from django.core import mail
+
+    from incidents.services.notifications import notifications_email
+
+    time_machine.move_to(T0, tick=False)
+    incidents = [_create(municipality, f"im-{i}") for i in range(21)]
+    okt["owner"].email = "roads@oktyabrsky.example.ru"
+    okt["owner"].save()
+    time_machine.move_to(DUE, tick=False)
+    assert sweep_tick() == SweepResult(warned=0, breached=21, escalated=0)
+
+    with municipality_scope(municipality.pk):
+        notes = list(Notification.objects.filter(kind="deadline_breach"))
+    assert len(notes) == 1
+    note = notes[0]
+    assert note.user == okt["owner"]
+    assert note.incident_id is None
+    assert note.incident_ids == [i.pk for i in incidents]
+    assert note.title == "Просрочены ответы по 21 инциденту"
+    term = "02.04.2025 в 13:15 по местному времени (UTC+5)"
+    lines = note.body.split("\n")
+    assert lines[0] == (
+        "Вы получили это уведомление как ответственный за отраслевой блок "
+        "(уровень эскалации 1 из 4)."
+    )
+    assert lines[1:] == [f"№ {i.pk}: срок ответа истёк {term}" for i in incidents]
+    for incident in incidents:  # the timeline still records each breach and whom it told
+        assert _ladder(incident) == [(IncidentEvent.Kind.BREACH, 1, [okt["owner"].pk])]
+    assert notifications_email(municipality_id=municipality.pk, notification_ids=[note.pk]) == 1
+    assert [m.subject for m in mail.outbox] == ["[МЦУ] Просрочены ответы по 21 инциденту"]
+
+
+def test_a_group_lists_fifty_incidents_and_counts_the_rest(okt, municipality, time_machine):
+    time_machine.move_to(T0, tick=False)
+    incidents = [_create(municipality, f"im-{i}") for i in range(52)]
+    time_machine.move_to(DUE, tick=False)
+    sweep_tick()
+    with municipality_scope(municipality.pk):
+        note = Notification.objects.get(kind="deadline_breach")
+    assert note.title == "Просрочены ответы по 52 инцидентам"
+    assert note.incident_ids == [i.pk for i in incidents]
+    lines = note.body.split("\n")
+    assert len(lines) == 1 + 50 + 1
+    assert lines[-1] == "… и ещё 2"
