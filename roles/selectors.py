@@ -138,3 +138,41 @@ def role_holders(
         rows = rows.filter(Q(channel="") | Q(channel=channel))
     user_ids = rows.values_list("user_id", flat=True).distinct()
     return list(User.objects.filter(pk__in=user_ids).order_by("pk"))
+
+
+class RoleSeats:
+    """Who holds which seat today in one municipality, read once: ``holder_ids`` answers what
+    ``role_holders`` answers (as user ids) for any roles, sector and channel without a query.
+
+    For code that asks many such questions at once (the batch intake: one per block and
+    channel of the batch, ~4 ms each against the roster's one read).
+    """
+
+    def __init__(self, *, municipality: Municipality) -> None:
+        today = municipality.local_time().date()
+        self._seats: list[tuple[str, int | None, str, int]] = list(
+            RoleAssignment.objects.filter(
+                _active_on(today),
+                municipality=municipality,
+                user__isnull=False,
+                user__is_active=True,
+            ).values_list("role", "sector_id", "channel", "user_id")
+        )
+
+    def holder_ids(
+        self,
+        roles: Iterable[Role | str],
+        *,
+        sector_id: int | None = None,
+        channel: str | None = None,
+    ) -> list[int]:
+        wanted = {str(role) for role in roles}
+        return sorted(
+            {
+                user_id
+                for role, seat_sector, seat_channel, user_id in self._seats
+                if role in wanted
+                and (sector_id is None or seat_sector in (None, sector_id))
+                and (channel is None or seat_channel in ("", channel))
+            }
+        )

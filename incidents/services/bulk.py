@@ -103,7 +103,10 @@ def insert_rows(
 ) -> list[int]:
     """Insert plain rows (attribute name → value; a missing field takes its default) and
     return their ids in order. For the narrow rows a batch writes by the thousand (events,
-    notifications): building a model instance per row costs more than its COPY."""
+    notifications, clocks): building a model instance per row costs more than its COPY.
+
+    Rows that name their primary key keep it and no ids are drawn: a 1:1 row keyed by its
+    parent (``IncidentClock.incident``) has no sequence of its own."""
     if not rows:
         return []
     meta = model._meta
@@ -123,6 +126,7 @@ def insert_rows(
         return [obj.pk for obj in created]
     pk = meta.pk
     assert pk is not None
+    keyed = pk.attname in rows[0]
     now = timezone.now()
     fields = [field for field in meta.concrete_fields if field is not pk]
     constants: dict[str, Any] = {}
@@ -133,11 +137,14 @@ def insert_rows(
             constants[field.attname] = field.get_default()
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, pk.column, len(rows)],
-        )
-        ids = [new_id for (new_id,) in cursor.fetchall()]
+        if keyed:
+            ids = [row[pk.attname] for row in rows]
+        else:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, pk.column, len(rows)],
+            )
+            ids = [new_id for (new_id,) in cursor.fetchall()]
         prepare = [_preparer(field, connection) for field in fields]
         columns = ", ".join(quote(field.column) for field in [pk, *fields])
         with (

@@ -36,7 +36,7 @@ from incidents.models import (
 )
 from incidents.services import policies
 from incidents.services.bulk import insert_many, insert_rows
-from incidents.services.clock import clocks_sync
+from incidents.services.clock import clocks_create
 from incidents.services.intake import (
     OPERATOR_ROLE,
     IncomingMessage,
@@ -48,8 +48,8 @@ from incidents.services.intake import (
 from incidents.services.policies import Terms
 from incidents.services.repeats import repeat_window
 from mcu.models import Municipality
-from roles.models import OrgUnit, Role, Sector, User
-from roles.selectors import role_holders
+from roles.models import OrgUnit, Role, Sector
+from roles.selectors import RoleSeats
 
 EMAIL_CHUNK = 500  # notification ids per e-mail task
 
@@ -73,7 +73,8 @@ class Catalog:
     sectors: dict[str, Sector]
     links: dict[int, SectorTopic]
     policies: list[SlaPolicy]
-    _holders: dict[tuple[tuple[str, ...], int | None, str | None], list[User]] = field(
+    seats: RoleSeats
+    _holders: dict[tuple[tuple[str, ...], int | None, str | None], list[int]] = field(
         default_factory=dict
     )
 
@@ -101,6 +102,7 @@ class Catalog:
                 )
             },
             policies=list(SlaPolicy.objects.filter(municipality=municipality)),
+            seats=RoleSeats(municipality=municipality),
         )
 
     def route(self, topic: Topic | None, sector_code: str | None) -> Routing:
@@ -144,14 +146,13 @@ class Catalog:
             policy=self.policy(incident, stage), start=start, tz=self.municipality.tz
         )
 
-    def holders(
+    def holder_ids(
         self, roles: Sequence[str], sector_id: int | None, channel: str | None
-    ) -> list[User]:
+    ) -> list[int]:
+        """``role_holders``' users (ids), from the roster read once for the batch."""
         key = (tuple(roles), sector_id, channel)
         if key not in self._holders:
-            self._holders[key] = role_holders(
-                municipality=self.municipality, roles=roles, sector_id=sector_id, channel=channel
-            )
+            self._holders[key] = self.seats.holder_ids(roles, sector_id=sector_id, channel=channel)
         return self._holders[key]
 
 
@@ -247,7 +248,7 @@ def _create_all(municipality: Municipality, messages: Sequence[IncomingMessage])
     incidents = [draft.incident for draft in drafts]
     insert_many(Incident, incidents)
     _link_batch_roots(drafts)
-    clocks_sync(incidents)  # the sweep's clock rows, in this transaction (clock.py)
+    clocks_create(incidents)  # the sweep's clock rows, in this transaction (clock.py)
     events: list[dict[str, Any]] = []
     notifications: list[dict[str, Any]] = []
     for draft in drafts:
@@ -461,14 +462,14 @@ def _events(draft: _Draft, now: datetime) -> list[dict[str, Any]]:
 def _notifications(catalog: Catalog, draft: _Draft) -> list[dict[str, Any]]:
     incident, routing = draft.incident, draft.routing
     if routing.found:
-        recipients = catalog.holders(
+        recipients = catalog.holder_ids(
             [Role.SECTOR_OWNER, Role.EXECUTOR] if routing.sector else [Role.EXECUTOR],
             routing.sector.pk if routing.sector else None,
             None,
         )
         title = f"Новый инцидент № {incident.pk} в вашем блоке"
     else:
-        recipients = catalog.holders(
+        recipients = catalog.holder_ids(
             [OPERATOR_ROLE.get(incident.channel, Role.HEAD)], None, incident.channel
         )
         title = f"Новое сообщение № {incident.pk} ждёт распределения"
@@ -483,7 +484,7 @@ def _notifications(catalog: Catalog, draft: _Draft) -> list[dict[str, Any]]:
             "read_at": None,
             "emailed_at": None,
         }
-        for user_id in dict.fromkeys(u.pk for u in recipients)
+        for user_id in recipients  # distinct already
     ]
 
 
