@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import re
 import resource
@@ -211,6 +212,11 @@ def generate(path: Path, *, rows: int, prefix: str) -> None:
     sheet.title = "Сообщения"
     sheet.append(HEADER)
     start = datetime(2026, 3, 2, 8, 0)  # noqa: DTZ001 — Excel date cells carry no zone
+    # Each run's houses are its own: the dates repeat from run to run, and with the same
+    # addresses every message would be a repeat of one from each earlier run (the repeat
+    # lookup then reads thousands of candidates per batch, and every run is slower than the
+    # last). Within a run, addresses recur as before.
+    block = 1000 * (int(hashlib.sha256(prefix.encode()).hexdigest(), 16) % 1000)
     for n in range(rows):
         code, name, _topic = CATEGORIES[n % len(CATEGORIES)]
         created: Any = start + timedelta(seconds=17 * n)
@@ -224,7 +230,8 @@ def generate(path: Path, *, rows: int, prefix: str) -> None:
             "",
             "Да" if n % 10 == 0 else "Нет",
             f"Обращение {n}: {name.lower()} — прошу принять меры, ситуация повторяется.",
-            f"пгт. Октябрьское, ул. {STREETS[n % len(STREETS)]}, д. {n % 997}, кв. {n % 89}",
+            f"пгт. Октябрьское, ул. {STREETS[n % len(STREETS)]}, д. {block + n % 997}, "
+            f"кв. {n % 89}",
             62.45 + (n % 1000) / 100_000,
             65.39 + (n % 977) / 100_000,
             f"Заявитель {n}",
