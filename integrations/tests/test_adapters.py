@@ -539,6 +539,20 @@ def test_a_text_over_100_000_characters_is_refused(channel):
 
 
 @pytest.mark.parametrize("channel", sorted(ADAPTERS))
+def test_a_lone_surrogate_in_the_text_is_refused_by_name(channel):
+    """JSON may spell a lone surrogate ("\\ud800"); PostgreSQL cannot store it as UTF-8."""
+    payload = load(f"{channel}/valid_100kb_text")
+    text_field = "description" if channel == "edds" else "text"
+    payload[text_field] = "Яма на дороге \ud83d без пары"
+    with pytest.raises(PayloadInvalid) as caught:
+        ADAPTERS[channel].parse(payload)
+    assert set(caught.value.errors) == {text_field}
+    assert "U+D83D" in caught.value.errors[text_field][0]
+    payload[text_field] = "Яма на дороге 🕳 — эмодзи в паре"  # a proper pair is fine
+    assert payload[text_field] in ADAPTERS[channel].parse(payload).message.text
+
+
+@pytest.mark.parametrize("channel", sorted(ADAPTERS))
 def test_a_payload_that_is_not_an_object_is_refused(channel):
     with pytest.raises(PayloadInvalid) as caught:
         ADAPTERS[channel].parse(["не", "объект"])
