@@ -2,8 +2,9 @@
 
 The count lives in the shared cache (Redis where it runs; settings.CACHES), one counter per
 token and UTC calendar minute, so the limit holds across every gunicorn worker at the cost of
-one cache round trip. Counting the request log instead cost a database query per request, a
-third of a list page's fixed overhead (bench/api.py). A fixed window lets a client spend its
+one cache round trip (counting the request log instead cost a database query per request). If
+the cache cannot be reached, requests pass unthrottled and a warning is logged: an outage of
+Redis must not take the ЦУР's API down with it. A fixed window lets a client spend its
 limit at the end of one minute and again at the start of the next; ``Retry-After`` names the
 seconds left in the current minute. Refused requests count too: a client that ignores
 ``Retry-After`` stays out until the minute is over.
@@ -11,6 +12,7 @@ seconds left in the current minute. Refused requests count too: a client that ig
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -21,6 +23,7 @@ from rest_framework.throttling import BaseThrottle
 
 from api.models import ApiToken
 
+logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 
 
@@ -47,7 +50,12 @@ class TokenRateThrottle(BaseThrottle):
         if not isinstance(token, ApiToken):
             return True
         now = timezone.now().timestamp()
-        if window_count(token, now) <= token.rate_per_minute:
+        try:
+            count = window_count(token, now)
+        except Exception:  # the cache's client raises its own errors (redis.ConnectionError…)
+            logger.warning("API throttle cache unavailable: request of %s not counted", token)
+            return True
+        if count <= token.rate_per_minute:
             return True
         left = WINDOW_SECONDS - now % WINDOW_SECONDS
         self._wait = float(max(1, math.ceil(left)))

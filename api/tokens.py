@@ -8,7 +8,9 @@ regions or municipalities, or any municipality, change (``scope_signals``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from django.utils.translation import gettext as _
 from api.models import ApiToken
 from mcu.models import Municipality, Region
 
+logger = logging.getLogger(__name__)
 TOKEN_PREFIX = "mcu_"  # noqa: S105 — a marker that tells the secret apart, not a secret
 PREFIX_SHOWN = 12  # "mcu_" + 8 random characters: enough to tell tokens apart in the log
 MAX_EXPIRES_DAYS = 3650
@@ -145,27 +148,39 @@ def token_scope(token: ApiToken) -> dict[int, str]:
     query. Each entry carries the generation it was resolved in and is used only while that
     generation is current."""
     key = f"api-scope:{token.token_hash}"
-    found = cache.get_many([key, _SCOPE_GENERATION])
+    try:
+        found = cache.get_many([key, _SCOPE_GENERATION])
+    except Exception:  # the cache is down (redis.ConnectionError…): the database still answers
+        logger.warning("API scope cache unavailable: resolved from the database")
+        return _scope_query(token)
     generation = found.get(_SCOPE_GENERATION, 0)
     cached = found.get(key)
     if cached is not None and cached[0] == generation:
         return dict(cached[1])
-    scope = dict(
+    scope = _scope_query(token)
+    with contextlib.suppress(Exception):  # not cached this time; the next request tries again
+        cache.set(key, (generation, scope), SCOPE_CACHE_SECONDS)
+    return scope
+
+
+def _scope_query(token: ApiToken) -> dict[int, str]:
+    return dict(
         Municipality.objects.filter(Q(api_tokens=token) | Q(region__api_tokens=token))
         .order_by()
         .values_list("pk", "slug")
         .distinct()
     )
-    cache.set(key, (generation, scope), SCOPE_CACHE_SECONDS)
-    return scope
 
 
 def token_scopes_forget(**_signal: object) -> None:
     """Every cached scope is stale: a token's scope or a municipality has changed."""
     try:
-        cache.incr(_SCOPE_GENERATION)
-    except ValueError:  # no generation yet (or evicted): any new value outdates the entries
-        cache.set(_SCOPE_GENERATION, int(timezone.now().timestamp() * 1000), timeout=None)
+        try:
+            cache.incr(_SCOPE_GENERATION)
+        except ValueError:  # no generation yet (or evicted): any new value outdates the entries
+            cache.set(_SCOPE_GENERATION, int(timezone.now().timestamp() * 1000), timeout=None)
+    except Exception:  # the cache is down: what it held expires within SCOPE_CACHE_SECONDS
+        logger.warning("API scope cache unavailable: cached scopes expire on their own")
 
 
 def token_scope_label(token: ApiToken) -> str:

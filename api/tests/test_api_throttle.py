@@ -39,3 +39,21 @@ def test_over_the_rate_is_429_with_retry_after(api, make_token, seeded) -> None:
     # The next minute, slots free up again.
     with time_machine.travel(start + timedelta(seconds=61), tick=False):
         assert client.get("/api/v1/municipalities/").status_code == 200
+
+
+def test_without_the_cache_the_api_still_answers(api, seeded, settings) -> None:
+    """Redis down: requests pass unthrottled and scopes come from the database — never a 500."""
+    settings.CACHES = {  # Django's setting_changed handler rebuilds the cache handlers
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+    client = api(region_codes=["86"], rate_per_minute=1)
+    for _ in range(3):  # over the rate, but nothing can count it
+        response = client.get("/api/v1/municipalities/")
+        assert response.status_code == 200
+        assert [m["slug"] for m in response.json()["results"]] == ["oktyabrsky"]
+    from mcu.models import Municipality
+
+    Municipality.objects.get(slug="lensky").save()  # the scope signal must not fail either
