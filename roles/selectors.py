@@ -141,23 +141,50 @@ def role_holders(
 
 
 class RoleSeats:
-    """Who holds which seat today in one municipality, read once: ``holder_ids`` answers what
-    ``role_holders`` answers (as user ids) for any roles, sector and channel without a query.
+    """Who holds which seat today in one municipality, read once: ``holders`` answers what
+    ``role_holders`` answers for any roles, sector and channel without a query (a seat with no
+    sector or no channel covers them all; only active users).
 
-    For code that asks many such questions at once (the batch intake: one per block and
-    channel of the batch, ~4 ms each against the roster's one read).
+    For code that asks many such questions at once: the batch intake (one per block and channel
+    of a batch, ~4 ms each against the roster's one read) and the deadline sweep (one per block
+    and rung of a tick). Tests keep it equal to ``role_holders``.
     """
 
     def __init__(self, *, municipality: Municipality) -> None:
         today = municipality.local_time().date()
-        self._seats: list[tuple[str, int | None, str, int]] = list(
-            RoleAssignment.objects.filter(
+        self._seats: list[tuple[str, int | None, str, User]] = [
+            (seat.role, seat.sector_id, seat.channel, seat.user)
+            for seat in RoleAssignment.objects.filter(
                 _active_on(today),
                 municipality=municipality,
                 user__isnull=False,
                 user__is_active=True,
-            ).values_list("role", "sector_id", "channel", "user_id")
-        )
+            ).select_related("user")
+            if seat.user is not None
+        ]
+        # Everyone seated here today: a responsible person counts only while they are.
+        self.members: dict[int, User] = {user.pk: user for *_, user in self._seats}
+        self._holders: dict[tuple[frozenset[str], int | None, str | None], list[User]] = {}
+
+    def holders(
+        self,
+        roles: Iterable[Role | str],
+        *,
+        sector_id: int | None = None,
+        channel: str | None = None,
+    ) -> list[User]:
+        wanted = frozenset(str(role) for role in roles)
+        key = (wanted, sector_id, channel)
+        if key not in self._holders:
+            users = {
+                user.pk: user
+                for role, seat_sector, seat_channel, user in self._seats
+                if role in wanted
+                and (sector_id is None or seat_sector in (None, sector_id))
+                and (channel is None or seat_channel in ("", channel))
+            }
+            self._holders[key] = [users[pk] for pk in sorted(users)]
+        return self._holders[key]
 
     def holder_ids(
         self,
@@ -166,13 +193,4 @@ class RoleSeats:
         sector_id: int | None = None,
         channel: str | None = None,
     ) -> list[int]:
-        wanted = {str(role) for role in roles}
-        return sorted(
-            {
-                user_id
-                for role, seat_sector, seat_channel, user_id in self._seats
-                if role in wanted
-                and (sector_id is None or seat_sector in (None, sector_id))
-                and (channel is None or seat_channel in ("", channel))
-            }
-        )
+        return [user.pk for user in self.holders(roles, sector_id=sector_id, channel=channel)]

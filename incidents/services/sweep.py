@@ -61,7 +61,8 @@ from incidents.services.intake import OPERATOR_ROLE
 from incidents.services.policies import escalation_step
 from mcu.models import Municipality
 from mcu.tenancy import dangerously_unscoped, municipality_scope
-from roles.models import Role, RoleAssignment, User
+from roles.models import Role, User
+from roles.selectors import RoleSeats
 
 logger = logging.getLogger(__name__)
 
@@ -172,32 +173,20 @@ class _Tick:
 
 
 class _Local:
-    """One municipality as the sweep needs it: who holds which seat today, and the escalation
-    step of each of its policies — two queries per tick, however many incidents are due.
-
-    ``holders`` answers exactly what ``roles.selectors.role_holders`` answers (a seat with no
-    sector or no channel covers them all; only active users; a test keeps the two equal), from
-    one read of the roster instead of a query per block and rung.
-    """
+    """One municipality as the sweep needs it: who holds which seat today (``RoleSeats``, one
+    read of the roster instead of a query per block and rung) and the escalation step of each
+    of its policies — two queries per tick, however many incidents are due."""
 
     def __init__(self, municipality: Municipality) -> None:
         self.municipality = municipality
-        today = municipality.local_time().date()
-        self._seats: list[tuple[str, int | None, str, User]] = [
-            (seat.role, seat.sector_id, seat.channel, seat.user)
-            for seat in RoleAssignment.objects.active_on(today)
-            .filter(municipality=municipality, user__isnull=False, user__is_active=True)
-            .select_related("user")
-            if seat.user is not None
-        ]
+        self.seats = RoleSeats(municipality=municipality)
         # Responsible persons count only while they hold a role here: one who left, or was never
         # of this municipality, hears nothing — the block's owners do instead.
-        self.members: dict[int, User] = {user.pk: user for *_, user in self._seats}
+        self.members: dict[int, User] = self.seats.members
         self.steps: dict[int, timedelta] = {
             policy.pk: escalation_step(policy)
             for policy in SlaPolicy.objects.filter(municipality=municipality)
         }
-        self._holders: dict[tuple[tuple[str, ...], int | None, str | None], list[User]] = {}
 
     def step(self, row: _Due) -> timedelta:
         policy_step = self.steps.get(row.sla_policy_id) if row.sla_policy_id else None
@@ -206,17 +195,7 @@ class _Local:
     def holders(
         self, roles: tuple[str, ...], *, sector_id: int | None = None, channel: str | None = None
     ) -> list[User]:
-        key = (roles, sector_id, channel)
-        if key not in self._holders:
-            users = {
-                user.pk: user
-                for role, seat_sector, seat_channel, user in self._seats
-                if role in roles
-                and (sector_id is None or seat_sector in (None, sector_id))
-                and (channel is None or seat_channel in ("", channel))
-            }
-            self._holders[key] = [users[pk] for pk in sorted(users)]
-        return self._holders[key]
+        return self.seats.holders(roles, sector_id=sector_id, channel=channel)
 
     def owners(self, row: _Due) -> list[User]:
         """Rung 1 — whoever the incident is on: its responsible person, else those intake told
