@@ -8,6 +8,7 @@ the data itself).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from contextvars import Token
 from typing import Any, ClassVar
 
 from django.db import DatabaseError, connection
+from django.db.models import Field
 from django.http import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -129,12 +131,20 @@ def request_log_write(entry: ApiRequestLog) -> None:
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         entry.save()
         return
-    fields = [f for f in ApiRequestLog._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql, fields = _log_insert()
     values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
-    table = connection.ops.quote_name(ApiRequestLog._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # Only the model's own table and column names go into the text; values are parameters.
-    sql = f"SET LOCAL synchronous_commit TO OFF; INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608, E501
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
+
+
+@functools.cache
+def _log_insert() -> tuple[str, list[Field[Any, Any]]]:
+    """The statement of ``request_log_write`` and its fields, built once per process."""
+    fields = [f for f in ApiRequestLog._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Only the model's own table and column names go into the text; values are parameters.
+    table = quote(ApiRequestLog._meta.db_table)
+    sql = f"SET LOCAL synchronous_commit TO OFF; INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608, E501
+    return sql, fields

@@ -655,10 +655,7 @@ def _timed_copies(timer: _StatementTimer) -> Iterator[None]:
     less the statements inside it that the wrapper already counted (the ids' nextval)."""
     from incidents.services import sweep
 
-    original = getattr(sweep, "insert_many", None)
-    if original is None:  # a sweep that writes with INSERT (an older version, for comparison)
-        yield
-        return
+    original = sweep.insert_many
 
     def timed(model: Any, objs: Any, **kwargs: Any) -> None:
         counted = sum(timer.ms.values())
