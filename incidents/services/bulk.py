@@ -77,11 +77,7 @@ def insert_many(model: type[M], objs: Sequence[M], *, using: str = "default") ->
     assert pk is not None
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, pk.column, len(objs)],
-        )
-        for obj, (new_id,) in zip(objs, cursor.fetchall(), strict=True):
+        for obj, new_id in zip(objs, _draw_ids(cursor, meta, len(objs)), strict=True):
             setattr(obj, pk.attname, new_id)
         getters = [_getter(field, connection) for field in fields]
         columns = ", ".join(quote(field.column) for field in fields)
@@ -137,14 +133,7 @@ def insert_rows(
             constants[field.attname] = field.get_default()
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        if keyed:
-            ids = [row[pk.attname] for row in rows]
-        else:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, pk.column, len(rows)],
-            )
-            ids = [new_id for (new_id,) in cursor.fetchall()]
+        ids = [row[pk.attname] for row in rows] if keyed else _draw_ids(cursor, meta, len(rows))
         prepare = [_preparer(field, connection) for field in fields]
         columns = ", ".join(quote(field.column) for field in [pk, *fields])
         with (
@@ -166,6 +155,30 @@ def insert_rows(
                     ]
                 )
     return ids
+
+
+def _draw_ids(cursor: Any, meta: Any, count: int) -> list[int]:
+    """``count`` new primary keys from the table's own sequence, in one query."""
+    sequence = _sequence(cursor, meta.db_table, meta.pk.column)
+    # The name arrives as a literal regclass, a constant resolved once at parse time: with
+    # ``nextval(pg_get_serial_sequence(...))`` the lookup ran for every row (stable functions
+    # are not folded), 2.3 ms of the server's time for 1 000 ids against 0.4 (bench/sweep.py).
+    cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
+    return [new_id for (new_id,) in cursor.fetchall()]
+
+
+_SEQUENCES: dict[tuple[str, str, str], str] = {}
+
+
+def _sequence(cursor: Any, table: str, column: str) -> str:
+    """The sequence behind ``table.column``, asked once per process and database."""
+    key = (cursor.db.settings_dict["NAME"], table, column)
+    name = _SEQUENCES.get(key)
+    if name is None:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
+        (name,) = cursor.fetchone()
+        _SEQUENCES[key] = name
+    return name
 
 
 def _preparer(field: models.Field[Any, Any], connection: Any) -> Callable[[Any], Any]:
