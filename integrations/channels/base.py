@@ -19,6 +19,7 @@ from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from incidents.services.intake import IncomingMessage
+from integrations.channels.fast_validation import FALLBACK, compile_validator
 
 logger = logging.getLogger("mcu.integrations.outbound")
 
@@ -161,18 +162,24 @@ class Adapter:
         One serializer validates them all, as DRF's ``many=True`` does: building a serializer
         deep-copies its nested fields, which is most of the cost (69 µs per item this way vs
         330 µs with a serializer per item). Unlike ``many=True`` one bad item costs only itself.
+        A valid item takes the serializer's shortcut (``fast_validation``); the serializer
+        itself runs for the rest and says what is wrong.
         """
         serializer = self.serializer_class()
+        shortcut = compile_validator(serializer)
         out: list[ParsedMessage | PayloadInvalid] = []
         for raw in raws:
             if not isinstance(raw, dict):
                 out.append(PayloadInvalid({"non_field_errors": ["Ожидался JSON-объект."]}))
                 continue
-            try:
-                validated = serializer.run_validation(raw)
-            except serializers.ValidationError as error:
-                out.append(PayloadInvalid(flatten_errors(error.detail), self.external_id_of(raw)))
-                continue
+            validated: Any = FALLBACK if shortcut is None else shortcut(raw)
+            if validated is FALLBACK:
+                try:
+                    validated = serializer.run_validation(raw)
+                except serializers.ValidationError as error:
+                    external_id = self.external_id_of(raw)
+                    out.append(PayloadInvalid(flatten_errors(error.detail), external_id))
+                    continue
             try:
                 out.append(self.to_message(validated))
             except PayloadInvalid as invalid:
