@@ -137,6 +137,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("seed", verbosity=0)
+    from mcu.gc_tuning import tune_gc
+
+    tune_gc()  # as `manage.py import_messages` and a worker's import task run it
     try:
         # Each batch keeps its uploaded file: here, in the temporary folder that goes at the end.
         with override_settings(MEDIA_ROOT=folder / "media"):

@@ -83,6 +83,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("seed", verbosity=0)
+    from mcu.gc_tuning import tune_gc
+
+    tune_gc()  # the sweep runs in a Celery worker, which tunes its collector so
     Bench(rows=args.rows).run(runs=args.runs, idle_runs=args.idle_runs)
 
 

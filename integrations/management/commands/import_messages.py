@@ -12,6 +12,7 @@ from integrations.services.imports import (
     import_file,
     import_rows_invalid,
 )
+from mcu.gc_tuning import tune_gc
 from mcu.models import Municipality
 
 
@@ -32,6 +33,11 @@ class Command(BaseCommand):
             help="сразу превратить загруженные сообщения в инциденты в этом процессе "
             "(без воркера) и напечатать итог обработки",
         )
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        # From the command line: a long batch in this process, as in a worker (mcu/gc_tuning.py).
+        tune_gc()
+        super().run_from_argv(argv)
 
     def handle(self, *args: Any, **options: Any) -> None:
         municipality = Municipality.objects.filter(slug=options["municipality"]).first()
