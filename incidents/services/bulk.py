@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -94,6 +95,51 @@ def insert_many(model: type[M], objs: Sequence[M], *, using: str = "default") ->
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
+
+
+def unsaved(model: type[M], **values: Any) -> M:
+    """``model(**values)`` for a batch: the same unsaved instance, built through Django's
+    positional constructor (the path rows read from the database take). The keyword path walks
+    every field of the model for each instance: 26 µs for a 48-column incident against 7, which
+    in a 100 000-message import was 2 s of the worker's time (bench/import.py). A related
+    object passed by name is cached on the instance as the keyword path caches it."""
+    plan = _plan(model)
+    unknown = values.keys() - plan.names
+    if unknown:
+        raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {sorted(unknown)}")
+    related = [
+        (plan.relations[name], value) for name, value in values.items() if name in plan.relations
+    ]
+    ids = {field.attname: None if obj is None else obj.pk for field, obj in related}
+    args = [
+        values[f.attname]
+        if f.attname in values
+        else ids[f.attname]
+        if f.attname in ids
+        else f.get_default()
+        for f in plan.fields
+    ]
+    obj = model(*args)
+    for field, rel_obj in related:
+        field.set_cached_value(obj, rel_obj)
+    return obj
+
+
+@dataclass(frozen=True)
+class _Plan:
+    fields: list[models.Field[Any, Any]]
+    relations: dict[str, models.ForeignKey[Any, Any]]  # by name; each points at a primary key
+    names: frozenset[str]
+
+
+@functools.cache
+def _plan(model: type[models.Model]) -> _Plan:
+    fields = list(model._meta.concrete_fields)
+    relations = {
+        f.name: f for f in fields if isinstance(f, models.ForeignKey) and f.target_field.primary_key
+    }
+    names = frozenset({f.attname for f in fields} | set(relations))
+    return _Plan(fields=fields, relations=relations, names=names)
 
 
 def insert_rows(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from incidents.exceptions import ActorLacksCapability, InvalidInput
 from incidents.models import Incident, IncidentEvent, Kind, SectorTopic, SlaPolicy, Status, Topic
 from incidents.services import policies
+from incidents.services.bulk import unsaved
 from incidents.services.clock import clock_sync
 from incidents.services.common import notify, record_event
 from incidents.services.repeats import address_key, find_repeat_of
@@ -184,7 +185,8 @@ def incident_from_message(
     (``_create``) and the batch path (``intake_many``), so the two cannot drift apart."""
     kind = Kind.APPEAL if message.channel == Channel.APPEAL else message.kind
     registered_at = message.registered_at or (message.received_at if kind == Kind.APPEAL else None)
-    incident = Incident(
+    incident = unsaved(
+        Incident,
         municipality=municipality,
         channel=message.channel,
         external_id=message.external_id.strip()[:200],
