@@ -110,15 +110,8 @@ def unsaved(model: type[M], **values: Any) -> M:
     related = [
         (plan.relations[name], value) for name, value in values.items() if name in plan.relations
     ]
-    ids = {field.attname: None if obj is None else obj.pk for field, obj in related}
-    args = [
-        values[f.attname]
-        if f.attname in values
-        else ids[f.attname]
-        if f.attname in ids
-        else f.get_default()
-        for f in plan.fields
-    ]
+    given = {field.attname: None if obj is None else obj.pk for field, obj in related} | values
+    args = [given[f.attname] if f.attname in given else f.get_default() for f in plan.fields]
     obj = model(*args)
     for field, rel_obj in related:
         field.set_cached_value(obj, rel_obj)

@@ -8,39 +8,23 @@ single path; these pin each shortcut on its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from time_machine import TimeMachineFixture
 
 from incidents.models import IncidentClock
 from incidents.services.bulk import COPY_FROM
 from incidents.services.clock import clocks_create, clocks_sync
 from incidents.services.intake import OPERATOR_ROLE, incident_create_many
-from incidents.tests.factories import NOW, POTHOLE, UNMAPPED_TOPIC, message, seeded_once
+from incidents.tests.factories import NOW, POTHOLE, UNMAPPED_TOPIC, message
+from incidents.tests.oktyabrsky import _seed_once, frozen, seeded  # noqa: F401 - pytest fixtures
 from mcu.models import Municipality
 from mcu.seeding import SeedLog
 from mcu.tenancy import WrongMunicipality, municipality_scope
 from roles.models import Channel, Role, Sector, User
 from roles.selectors import RoleSeats, role_holders
-
-
-@pytest.fixture(scope="module")
-def _seed_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with seeded_once(django_db_blocker):
-        yield
-
-
-@pytest.fixture
-def seeded(_seed_once: None, db: None) -> SeedLog:
-    return SeedLog()
-
-
-@pytest.fixture(autouse=True)
-def frozen(time_machine: TimeMachineFixture) -> None:
-    time_machine.move_to(NOW, tick=False)
 
 
 def _clocks(municipality: Municipality) -> dict[int, dict[str, Any]]:
@@ -101,6 +85,8 @@ def test_clocks_create_refuses_incidents_outside_the_scope(
 def test_role_seats_answer_what_role_holders_answers(
     seeded: SeedLog, municipality: Municipality, make_user: Callable[..., User]
 ) -> None:
+    """The batch intake and the sweep (every rung of its ladder) read the roster once; they
+    must name exactly whom ``role_holders`` names, users and ids alike."""
     with municipality_scope(municipality.pk):
         roads = Sector.objects.get(municipality=municipality, code="roads")
     make_user(Role.SECTOR_OWNER, municipality, sector=roads)
@@ -116,6 +102,7 @@ def test_role_seats_answer_what_role_holders_answers(
         (Role.SECTOR_OWNER, Role.EXECUTOR),
         (Role.SECTOR_CURATOR,),
         (Role.HEAD,),
+        (Role.CURATOR,),
         (Role.EXECUTOR,),
     ]
     compared: list[list[int]] = []
@@ -123,15 +110,16 @@ def test_role_seats_answer_what_role_holders_answers(
         with municipality_scope(here.pk):
             seats = RoleSeats(municipality=here)
             sectors = list(Sector.objects.filter(municipality=here).values_list("pk", flat=True))
-            for roles in role_sets:
-                for sector_id in [None, *sectors]:
-                    expected = role_holders(municipality=here, roles=roles, sector_id=sector_id)
-                    answer = seats.holder_ids(roles, sector_id=sector_id)
-                    assert answer == [user.pk for user in expected]
-                    compared.append(answer)
-            for channel, role in OPERATOR_ROLE.items():
-                expected = role_holders(municipality=here, roles=[role], channel=channel)
-                answer = seats.holder_ids([role], channel=channel)
+            questions = [
+                ({"roles": roles, "sector_id": sector_id})
+                for roles in role_sets
+                for sector_id in [None, *sectors]
+            ] + [{"roles": (role,), "channel": channel} for channel, role in OPERATOR_ROLE.items()]
+            for question in questions:
+                expected = role_holders(municipality=here, **question)
+                assert seats.holders(**question) == expected
+                answer = seats.holder_ids(**question)
                 assert answer == [user.pk for user in expected]
                 compared.append(answer)
+    assert len(compared) == 5 * 5 + 5 * (8 + 2 + 7) + 5 * 6  # every municipality, block, rung
     assert any(compared)  # somebody holds a seat: the comparison was not of empty lists only

@@ -30,7 +30,6 @@ from incidents.services import sweep as sweep_module
 from incidents.services.clock import clocks_sync
 from incidents.services.common import lock_incident
 from incidents.services.intake import (
-    OPERATOR_ROLE,
     SOCIAL_CHANNELS,
     IncomingMessage,
     incident_create,
@@ -46,7 +45,6 @@ from mcu.tenancy import (
     municipality_scope,
 )
 from roles.models import Role, RoleAssignment, Sector, User
-from roles.selectors import role_holders
 
 # 10:15 local in Октябрьский (UTC+5): an ИМ message is due 13:15 local, warned at 12:15.
 T0 = datetime(2025, 4, 2, 5, 15, tzinfo=UTC)
@@ -402,46 +400,6 @@ def test_an_unrouted_incident_goes_to_the_channel_operator(okt, municipality, ti
         # No block, so no block curator: the rung counts, the head is next.
         (IncidentEvent.Kind.ESCALATION, 2, []),
     ]
-
-
-def test_the_sweeps_roster_read_answers_what_role_holders_answers(seeded, municipality, make_user):
-    """The sweep reads each roster once per tick; it must name exactly whom role_holders names."""
-    roads = _sector(municipality, "roads")
-    make_user(Role.SECTOR_OWNER, municipality, sector=roads)
-    make_user(Role.SECTOR_CURATOR, municipality)  # no block: curates them all
-    make_user(Role.SECTOR_OWNER, municipality, sector=roads, valid_to=date(2020, 1, 1))
-    make_user(Role.IM_OPERATOR, municipality, channel="im")
-    make_user(Role.EXECUTOR, municipality)
-    inactive = make_user(Role.HEAD, municipality)
-    inactive.is_active = False
-    inactive.save(update_fields=["is_active"])
-
-    rungs = [
-        (Role.SECTOR_OWNER, Role.EXECUTOR),
-        (Role.SECTOR_CURATOR,),
-        (Role.HEAD,),
-        (Role.CURATOR,),
-        (Role.EXECUTOR,),
-    ]
-    checked = 0
-    for here_municipality in Municipality.objects.order_by("pk"):
-        with municipality_scope(here_municipality.pk):
-            here = sweep_module._Local(here_municipality)
-            sectors = Sector.objects.filter(municipality=here_municipality)
-            for roles in rungs:
-                for sector_id in [None, *sectors.values_list("pk", flat=True)]:
-                    expected = role_holders(
-                        municipality=here_municipality, roles=roles, sector_id=sector_id
-                    )
-                    assert here.holders(roles, sector_id=sector_id) == expected
-                    checked += 1
-            for channel, role in OPERATOR_ROLE.items():
-                expected = role_holders(
-                    municipality=here_municipality, roles=[role], channel=channel
-                )
-                assert here.holders((role,), channel=channel) == expected
-                checked += 1
-    assert checked == 5 * 5 + 5 * (8 + 2 + 7) + 5 * 6
 
 
 # --- what is never flagged --------------------------------------------------------------------
