@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -74,9 +74,6 @@ class Catalog:
     links: dict[int, SectorTopic]
     policies: list[SlaPolicy]
     seats: RoleSeats
-    _holders: dict[tuple[tuple[str, ...], int | None, str | None], list[int]] = field(
-        default_factory=dict
-    )
 
     @classmethod
     def load(cls, municipality: Municipality) -> Catalog:
@@ -149,11 +146,9 @@ class Catalog:
     def holder_ids(
         self, roles: Sequence[str], sector_id: int | None, channel: str | None
     ) -> list[int]:
-        """``role_holders``' users (ids), from the roster read once for the batch."""
-        key = (tuple(roles), sector_id, channel)
-        if key not in self._holders:
-            self._holders[key] = self.seats.holder_ids(roles, sector_id=sector_id, channel=channel)
-        return self._holders[key]
+        """``role_holders``' users (ids), from the roster read once for the batch (``RoleSeats``
+        keeps each answer)."""
+        return self.seats.holder_ids(roles, sector_id=sector_id, channel=channel)
 
 
 @dataclass
