@@ -20,8 +20,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from api.base import ApiView
-from api.errors import BadRequest, bad_param
-from api.filters import IncidentFilter
+from api.errors import bad_param
+from api.filters import IncidentFilters
 from api.params import MAX_BIGINT, parse_date, parse_int
 from api.presenters import INCIDENT_FIELDS, answer_json, events_json, incident_json
 from api.schemas import (
@@ -31,7 +31,7 @@ from api.schemas import (
     MunicipalityListSchema,
     RosterSchema,
 )
-from api.sync import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Cursor, keyset_page, sync_horizon
+from api.sync import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Cursor, keyset_page
 from incidents.models import Answer, Incident, IncidentEvent, Status
 from mcu.models import Municipality
 from roles.models import Channel, RoleAssignment
@@ -155,30 +155,15 @@ class IncidentListView(ApiView):
         responses={200: IncidentPageSchema, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        filterset = IncidentFilter(
-            request.query_params,
-            queryset=Incident.objects.all(),
-            request=request,
-            municipality_slugs=self.municipality_slugs,
+        filters = IncidentFilters.parse(
+            request.query_params, municipality_slugs=self.municipality_slugs
         )
-        if not filterset.is_valid():
-            raise BadRequest(
-                {
-                    name: [str(message) for message in messages]
-                    for name, messages in filterset.errors.items()
-                }
-            )
         size = self.page_size(request)
         raw_cursor = request.query_params.get("cursor")
         cursor = Cursor.decode(raw_cursor) if raw_cursor else None
         now = timezone.now()
         page = keyset_page(
-            queryset=filterset.qs,
-            municipality_ids=filterset.selected_municipality_ids(),
-            cursor=cursor,
-            size=size,
-            horizon=sync_horizon(now),
-            fields=INCIDENT_FIELDS,
+            filters=filters, cursor=cursor, size=size, now=now, fields=INCIDENT_FIELDS
         )
         exact = self.token.personal_data
         slugs = self.municipality_slugs

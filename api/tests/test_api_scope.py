@@ -3,11 +3,16 @@ list filter, the same 400 as a slug that does not exist)."""
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
+from api.filters import IncidentFilters
+from api.sync import keyset_page
 from incidents.tests.factories import make_incident
+from mcu.tenancy import TenantScopeMissing, WrongMunicipality, municipality_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +213,22 @@ def test_a_municipality_leaving_the_region_leaves_the_region_token(api, incident
     lensky.save()
     assert listed_ids(client) == []
     assert [m["slug"] for m in client.get("/api/v1/municipalities/").json()["results"]] == []
+
+
+def test_the_page_query_refuses_municipalities_outside_the_scope(
+    incidents, yugra, lensky, settings
+) -> None:
+    """The list's SQL is written by hand, out of the tenant manager's sight: the page itself
+    checks that every municipality it reads is in the current scope, and reads nothing
+    without one."""
+    settings.API_SYNC_LAG_SECONDS = 0
+    page = functools.partial(
+        keyset_page, cursor=None, size=10, now=timezone.now(), fields=["id", "updated_at"]
+    )
+    with municipality_scope(yugra.pk):
+        rows = page(filters=IncidentFilters(municipality_ids=(yugra.pk,))).rows
+        assert sorted(row["id"] for row in rows) == sorted(incidents["oktyabrsky"])
+        with pytest.raises(WrongMunicipality):
+            page(filters=IncidentFilters(municipality_ids=(yugra.pk, lensky.pk)))
+    with pytest.raises(TenantScopeMissing):
+        page(filters=IncidentFilters(municipality_ids=(yugra.pk,)))
