@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -195,7 +196,7 @@ def test_overdue_filter_agrees_with_the_flag_on_every_kind_of_row(api, yugra) ->
     open and answered, early and late, ``overdue=true`` and ``overdue=false`` split the rows
     exactly as the flag does."""
     now = timezone.now()
-    shapes = [
+    shapes: list[dict[str, Any]] = [
         {"due_at": None},  # no term: never late, whatever the status
         {"due_at": None, "status": Status.ANSWERED, "answered_at": now},
         {"due_at": now + timedelta(hours=1)},
