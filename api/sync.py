@@ -38,6 +38,7 @@ from django.db import connection
 from django.db.models import Field, ForeignObjectRel, Model
 from django.utils.translation import gettext as _
 
+from api.db import fetch_rows
 from api.errors import bad_param
 from api.filters import IncidentFilters, incident_column
 from incidents.models import Incident
@@ -224,17 +225,4 @@ def _column(field: Field[Any, Any] | ForeignObjectRel | GenericForeignKey) -> st
 
 
 def _fetch(sql: str, params: list[Any], names: tuple[str, ...]) -> list[dict[str, Any]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if connection.vendor == "sqlite":
-        # SQLite's converters give naive datetimes (UTC, as Django stores them); the ORM would
-        # have made them aware.
-        rows = [tuple(_aware(value) for value in row) for row in rows]
-    return [dict(zip(names, row, strict=True)) for row in rows]
-
-
-def _aware(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+    return [dict(zip(names, row, strict=True)) for row in fetch_rows(sql, params)]

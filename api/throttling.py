@@ -16,12 +16,13 @@ import logging
 import math
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from api.models import ApiToken
+from mcu.cache import RedisCache
 
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
@@ -32,6 +33,9 @@ def window_count(token: ApiToken, now: float) -> int:
     # Keyed by the secret's hash, not the row id: ids restart in a new test database, hashes
     # never repeat. Two minutes of life outlast the window on any clock skew.
     key = f"api-throttle:{token.token_hash[:32]}:{int(now // WINDOW_SECONDS)}"
+    backend = caches["default"]  # the backend itself: `cache` is a proxy to it
+    if isinstance(backend, RedisCache):  # one round trip instead of three (mcu/cache.py)
+        return backend.count_in_window(key, 2 * WINDOW_SECONDS)
     if cache.add(key, 1, timeout=2 * WINDOW_SECONDS):
         return 1
     try:

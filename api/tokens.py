@@ -9,6 +9,7 @@ regions or municipalities, or any municipality, change (``scope_signals``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import secrets
@@ -17,11 +18,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api.db import fetch_rows
 from api.models import ApiToken
 from mcu.models import Municipality, Region
 
@@ -132,13 +134,32 @@ def api_token_revoke(*, name: str) -> ApiToken:
 
 def api_token_for_secret(secret: str) -> ApiToken | None:
     """The active token with this secret, or None (unknown, revoked and expired alike)."""
-    token = ApiToken.objects.filter(token_hash=token_hash(secret)).first()
+    token = _token_by_hash(token_hash(secret))
     now = timezone.now()
     if token is None or not token.is_active(now):
         return None
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def _token_by_hash(digest: str) -> ApiToken | None:
+    """``ApiToken.objects.filter(token_hash=digest).first()`` without compiling it on every
+    API request (api/db.py)."""
+    sql, names = _token_select()
+    rows = fetch_rows(sql, [digest])
+    return ApiToken.from_db(connection.alias, names, rows[0]) if rows else None
+
+
+@functools.cache
+def _token_select() -> tuple[str, list[str]]:
+    fields = ApiToken._meta.concrete_fields
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    hashed = quote(ApiToken._meta.get_field("token_hash").column)
+    # Only the model's own table and column names go into the text; the hash is a parameter.
+    sql = f"SELECT {columns} FROM {quote(ApiToken._meta.db_table)} WHERE {hashed} = %s"  # noqa: S608
+    return sql, [f.attname for f in fields]
 
 
 def token_scope(token: ApiToken) -> dict[int, str]:

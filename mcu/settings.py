@@ -207,7 +207,7 @@ REDIS_URL: str = env("REDIS_URL")
 CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "mcu.cache.RedisCache",  # Django's, with its client kept (mcu/cache.py)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "mcu",
         }
