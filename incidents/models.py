@@ -398,7 +398,14 @@ class Incident(TenantModel):
             models.Index(
                 fields=["municipality", "received_at", "id"], name="incident_mun_received"
             ),
-            models.Index(fields=["municipality", "updated_at", "id"], name="incident_mun_updated"),
+            # The API's sync order. The included columns let a region's page read each
+            # municipality's range by the index alone when it filters by them (api/sync.py:
+            # 3.9 → 1.4 ms for channel + status over five municipalities; bench/api.py).
+            models.Index(
+                fields=["municipality", "updated_at", "id"],
+                include=["channel", "status", "fast_track", "topic", "sector"],
+                name="incident_mun_updated",
+            ),
             # The sweep's partial indexes are on IncidentClock (a narrow row, cheap to rewrite).
             models.Index(
                 fields=["municipality", "topic", "address_key", "received_at"],
