@@ -22,6 +22,12 @@ waits until no inbox row of the run is pending and prints: webhook intake rate, 
 incidents/s (first request → last incident), latencies, and the counts (incidents created,
 duplicates reported, incidents twice, rows left pending or failed). Asserts nothing.
 
+The issue asks for both figures at once: ≥ 1,000 incidents/s *sustained* and a webhook p95 of
+≤ 50 ms. ``--rate`` paces the array clients to an offered load (messages/s, e.g. 1200: a fifth
+over the target), so the latency is that of a sustained load the system keeps up with. Without
+it (the default) they send as fast as they can: that run gives the ceiling of the throughput,
+and its latency is that of a saturated machine, mostly time queued behind the arrays.
+
 Every run uses a fresh id prefix; use a database of its own (every run adds its incidents).
 Redis db 2 by default (the suite uses others); its queue is purged at the start.
 """
@@ -77,6 +83,12 @@ def main() -> None:
         type=int,
         default=3,
         help="one more than --clients: a single message never queues behind two arrays",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="messages/s the array clients offer together; 0 (default): as fast as they can",
     )
     parser.add_argument("--wait", type=float, default=900.0, help="max seconds to drain")
     args = parser.parse_args()
@@ -201,15 +213,17 @@ def run(args: argparse.Namespace, port: int, secret: str) -> None:
     # ~1 % delivered again, in a later array: the sender's redeliveries.
     again = random.Random(4).sample(ids, total // 100)
     order = ids + again
+    chunks = [order[i : i + args.array] for i in range(0, len(order), args.array)]
     bodies = [
-        json.dumps([message(prefix, n) for n in order[i : i + args.array]]).encode()
-        for i in range(0, len(order), args.array)
+        (json.dumps([message(prefix, n) for n in chunk]).encode(), len(chunk)) for chunk in chunks
     ]
     client = Client(port, secret)
+    offered = f"{args.rate:,.0f} messages/s offered" if args.rate else "as fast as they can"
     print(
         f"{total:,} messages (+{len(again):,} redelivered) in {len(bodies):,} arrays of "
-        f"≤ {args.array}, {args.clients} client threads; probe {args.probe_rate:g} single "
-        f"messages/s; gunicorn {args.web_workers} workers, Celery worker --concurrency 2"
+        f"≤ {args.array}, {args.clients} client threads ({offered}); probe "
+        f"{args.probe_rate:g} single messages/s; gunicorn {args.web_workers} workers, Celery "
+        "worker --concurrency 2"
     )
     print(f"load before: {os.getloadavg()[0]:.2f} (1-min average; 2 cores, shared)")
     statuses: dict[str, int] = {}
@@ -219,13 +233,18 @@ def run(args: argparse.Namespace, port: int, secret: str) -> None:
     lock = threading.Lock()
     queue = list(reversed(bodies))
     done = threading.Event()
+    scheduled = 0  # messages handed to senders so far: with --rate, when the next array is due
 
     def sender() -> None:
+        nonlocal scheduled
         while True:
             with lock:
                 if not queue:
                     return
-                body = queue.pop()
+                body, count = queue.pop()
+                due = started + scheduled / args.rate if args.rate else 0.0
+                scheduled += count
+            time.sleep(max(0.0, due - time.perf_counter()))
             elapsed, status, data = client.post(body)
             with lock:
                 array_latency.append(elapsed)
