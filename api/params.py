@@ -3,16 +3,14 @@
 Django's and django-filter's stock fields are lenient where the API must not be: a
 ``NullBooleanField`` reads «maybe» as «no filter», an integer field passes 2^63 on to the
 database (PostgreSQL: out of range → 500), and a naive datetime would be read in the server's
-zone. These form fields refuse all of that with a message in Russian.
+zone. These parsers refuse all of that with a message in Russian.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -70,17 +68,3 @@ def parse_int(value: str, *, minimum: int, maximum: int) -> int:
             _("Ожидается целое число от %(min)s до %(max)s.") % {"min": minimum, "max": maximum}
         )
     return number
-
-
-class DateTimeParamField(forms.Field):
-    def to_python(self, value: Any) -> datetime | None:
-        if value in (None, ""):
-            return None
-        return parse_datetime(str(value))
-
-
-class BoolParamField(forms.Field):
-    def to_python(self, value: Any) -> bool | None:
-        if value in (None, ""):
-            return None
-        return parse_bool(str(value))
