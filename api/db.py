@@ -12,6 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
+from django.db.models import Field, Model
+
+
+def column(model: type[Model], name: str) -> str:
+    """The quoted column of ``model``'s field ``name`` (or attname: ``sector_id``), for SQL
+    built from the model's own names."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field), name  # a concrete column, not a reverse relation
+    return connection.ops.quote_name(field.column)
 
 
 def fetch_rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

@@ -22,9 +22,10 @@ from typing import Any, TypeVar
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Field, Q
+from django.db.models import Q
 from django.http import QueryDict
 
+from api.db import column
 from api.errors import BadRequest
 from api.params import parse_bool, parse_datetime
 from incidents.models import OPEN_STATUSES, Incident, Status, Topic
@@ -118,14 +119,14 @@ class IncidentFilters:
             sql.append(condition)
             params.extend(values)
 
-        for column, values in (
+        for name, values in (
             ("channel", self.channels),
             ("status", self.statuses),
             ("sector_id", self.sector_ids),
             ("topic_id", self.topic_ids),
         ):
             if values:
-                add(f"{c(column)} IN ({_placeholders(values)})", *values)
+                add(f"{c(name)} IN ({_placeholders(values)})", *values)
         if self.received_after is not None:
             add(f"{c('received_at')} >= %s", adapt(self.received_after))
         if self.received_before is not None:
@@ -151,9 +152,7 @@ class IncidentFilters:
 
 def incident_column(name: str) -> str:
     """``i."<column>"`` of an ``Incident`` field or attname (``sector_id``)."""
-    field = Incident._meta.get_field(name)  # by name or attname
-    assert isinstance(field, Field), name  # a concrete column, not a reverse relation
-    return f"i.{connection.ops.quote_name(field.column)}"
+    return f"i.{column(Incident, name)}"
 
 
 def _placeholders(values: Sequence[Any]) -> str:
@@ -161,9 +160,7 @@ def _placeholders(values: Sequence[Any]) -> str:
 
 
 def _choices(values: list[str], allowed: Collection[str]) -> tuple[str, ...]:
-    for value in values:
-        if value not in allowed:
-            raise ValidationError(_INVALID_CHOICE, params={"value": value})
+    _all_known(values, allowed)
     return tuple(dict.fromkeys(values))
 
 
@@ -173,7 +170,7 @@ def _sector_ids(codes: list[str]) -> tuple[int, ...]:
     if not codes:
         return ()
     found = list(Sector.objects.filter(code__in=codes).values_list("pk", "code"))
-    _all_found(codes, {code for _pk, code in found})
+    _all_known(codes, {code for _pk, code in found})
     return tuple(sorted(pk for pk, _code in found))
 
 
@@ -186,14 +183,15 @@ def _topic_ids(codes: list[str]) -> tuple[int, ...]:
             "pk", "code"
         )
     )
-    _all_found(codes, {code for _pk, code in found})
+    _all_known(codes, {code for _pk, code in found})
     return tuple(sorted(pk for pk, _code in found))
 
 
-def _all_found(codes: list[str], found: set[str]) -> None:
-    for code in codes:
-        if code not in found:
-            raise ValidationError(_INVALID_CHOICE, params={"value": code})
+def _all_known(values: list[str], known: Collection[str]) -> None:
+    """The first value not in ``known`` is a 400, as a Django form's choice field says it."""
+    for value in values:
+        if value not in known:
+            raise ValidationError(_INVALID_CHOICE, params={"value": value})
 
 
 def _moment(params: QueryDict, name: str) -> datetime | None:

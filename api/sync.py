@@ -33,12 +33,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import connection
-from django.db.models import Field, ForeignObjectRel, Model
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from api.db import fetch_rows
+from api.db import column, fetch_rows
 from api.errors import bad_param
 from api.filters import IncidentFilters, incident_column
 from incidents.models import Incident
@@ -217,15 +216,10 @@ def _select(fields: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
             f"LEFT JOIN {quote(meta.db_table)} {alias} "
             f"ON {alias}.{quote(meta.pk.column)} = {incident_column(head)}",
         )
-        columns.append(f"{alias}.{quote(_column(meta.get_field(tail)))}")
+        columns.append(f"{alias}.{column(related, tail)}")
     table = quote(Incident._meta.db_table)
     sql = f"SELECT {', '.join(columns)} FROM {table} i {' '.join(joins.values())}"  # noqa: S608
     return sql, fields
-
-
-def _column(field: Field[Any, Any] | ForeignObjectRel | GenericForeignKey) -> str:
-    assert isinstance(field, Field), field  # a concrete column, not a reverse relation
-    return field.column
 
 
 def _fetch(sql: str, params: list[Any], names: tuple[str, ...]) -> list[dict[str, Any]]:

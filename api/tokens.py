@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api.db import fetch_rows
+from api.db import column, fetch_rows
 from api.models import ApiToken
 from mcu.models import Municipality, Region
 
@@ -156,7 +156,7 @@ def _token_select() -> tuple[str, list[str]]:
     fields = ApiToken._meta.concrete_fields
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
-    hashed = quote(ApiToken._meta.get_field("token_hash").column)
+    hashed = column(ApiToken, "token_hash")
     # Only the model's own table and column names go into the text; the hash is a parameter.
     sql = f"SELECT {columns} FROM {quote(ApiToken._meta.db_table)} WHERE {hashed} = %s"  # noqa: S608
     return sql, [f.attname for f in fields]
