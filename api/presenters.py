@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from api import privacy
+from api.db import Computed
 from api.filters import is_overdue
 from incidents.models import Answer, IncidentEvent
 
-INCIDENT_FIELDS: tuple[str, ...] = (
+_COMMON_FIELDS: tuple[str, ...] = (
     "id",
     "municipality_id",
     "channel",
@@ -25,8 +26,6 @@ INCIDENT_FIELDS: tuple[str, ...] = (
     "sector__code",
     "sector__name",
     "fast_track",
-    "text",
-    "address",
     "settlement__name",
     "latitude",
     "longitude",
@@ -43,6 +42,24 @@ INCIDENT_FIELDS: tuple[str, ...] = (
     "citizen_profile_url",
     "citizen_postal_address",
 )
+# One incident (``.values()``): the text and address in both forms.
+INCIDENT_FIELDS = (*_COMMON_FIELDS, "text", "address", "masked_text", "masked_address")
+# A page for a token with the personal-data grant.
+EXACT_PAGE_FIELDS = (*_COMMON_FIELDS, "text", "address")
+# A page for a token without it: the stored masked forms, and the originals only for rows whose
+# forms are not stored (``incidents.masking``) or where the masked text is the text itself —
+# a text is most of a row, and a page of 1 000 must not carry it twice.
+MASKED_PAGE_FIELDS: tuple[str | Computed, ...] = (
+    *_COMMON_FIELDS,
+    "masked_text",
+    "masked_address",
+    Computed("text", "CASE WHEN {masked_text} IS NULL OR {masked_text} = '' THEN {text} END"),
+    Computed("address", "CASE WHEN {masked_address} IS NULL THEN {address} END"),
+)
+
+
+def page_fields(*, exact: bool) -> tuple[str | Computed, ...]:
+    return EXACT_PAGE_FIELDS if exact else MASKED_PAGE_FIELDS
 
 
 def _pair(code: str | None, name: str | None) -> dict[str, str] | None:
@@ -52,7 +69,8 @@ def _pair(code: str | None, name: str | None) -> dict[str, str] | None:
 def incident_json(
     row: dict[str, Any], *, slugs: dict[int, str], exact: bool, now: datetime
 ) -> dict[str, Any]:
-    """One incident. Without ``exact`` (the personal-data grant) it is masked (``privacy``)."""
+    """One incident. Without ``exact`` (the personal-data grant) it is masked (``privacy``); the
+    row has the fields of ``page_fields(exact=exact)`` or ``INCIDENT_FIELDS``."""
     latitude, longitude = row["latitude"], row["longitude"]
     coordinates = (
         None
@@ -62,11 +80,10 @@ def incident_json(
             "lon": privacy.round_coordinate(longitude, exact=exact),
         }
     )
-    text = row["text"]
-    address = row["address"]
-    if not exact:
-        text = privacy.scrub_text(text, citizen_name=row["citizen_name"])
-        address = privacy.coarse_address(address)
+    if exact:
+        text, address = row["text"], row["address"]
+    else:
+        text, address = privacy.public_text(row), privacy.public_address(row)
     return {
         "id": row["id"],
         "municipality": slugs[row["municipality_id"]],

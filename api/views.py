@@ -23,7 +23,13 @@ from api.base import ApiView
 from api.errors import bad_param
 from api.filters import IncidentFilters
 from api.params import MAX_BIGINT, parse_date, parse_int
-from api.presenters import INCIDENT_FIELDS, answer_json, events_json, incident_json
+from api.presenters import (
+    INCIDENT_FIELDS,
+    answer_json,
+    events_json,
+    incident_json,
+    page_fields,
+)
 from api.schemas import (
     ErrorSchema,
     IncidentDetailSchema,
@@ -162,10 +168,10 @@ class IncidentListView(ApiView):
         raw_cursor = request.query_params.get("cursor")
         cursor = Cursor.decode(raw_cursor) if raw_cursor else None
         now = timezone.now()
-        page = keyset_page(
-            filters=filters, cursor=cursor, size=size, now=now, fields=INCIDENT_FIELDS
-        )
         exact = self.token.personal_data
+        page = keyset_page(
+            filters=filters, cursor=cursor, size=size, now=now, fields=page_fields(exact=exact)
+        )
         slugs = self.municipality_slugs
         results = [incident_json(row, slugs=slugs, exact=exact, now=now) for row in page.rows]
         self.log_count = len(results)

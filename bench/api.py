@@ -185,6 +185,8 @@ def lookups() -> dict[str, Any]:
 
 
 def generate(rows: int, found: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    from incidents.masking import masked_columns
+
     rng = random.Random(20261120)
     channels = ["pos"] * 5 + ["im"] * 3 + ["appeal", "edds", "gospublic"]
     statuses = ["new", "assigned", "in_progress", "on_approval", "answered", "closed", "rejected"]
@@ -201,6 +203,9 @@ def generate(rows: int, found: dict[str, Any]) -> Iterator[dict[str, Any]]:
             else None
         )
         updated = received + timedelta(seconds=rng.randrange(0, 86_400))
+        text = _TEXT.format(street=rng.choice(_STREETS)) * rng.choice([1, 2, 3])
+        citizen_name = "Иванов Иван Иванович"
+        address = f"ул. {rng.choice(_STREETS)}, д. {rng.randrange(1, 120)}"
         yield {
             "municipality_id": mid,
             "channel": rng.choice(channels),
@@ -211,12 +216,14 @@ def generate(rows: int, found: dict[str, Any]) -> Iterator[dict[str, Any]]:
             "sector_id": rng.choice(found["sectors"][mid]),
             "status": status,
             "fast_track": rng.random() < 0.1,
-            "text": _TEXT.format(street=rng.choice(_STREETS)) * rng.choice([1, 2, 3]),
-            "citizen_name": "Иванов Иван Иванович",
+            "text": text,
+            "citizen_name": citizen_name,
             "citizen_email": f"citizen{n}@example.ru",
             "citizen_phone": "+79001234567",
-            "address": f"ул. {rng.choice(_STREETS)}, д. {rng.randrange(1, 120)}",
+            "address": address,
             "address_key": "",
+            # As the intake stores them (incidents.masking).
+            **masked_columns(text=text, citizen_name=citizen_name, address=address),
             "latitude": round(60 + rng.random() * 5, 6),
             "longitude": round(60 + rng.random() * 10, 6),
             "received_at": received,

@@ -267,6 +267,15 @@ class Incident(TenantModel):
     # Lower-case, punctuation-free form of `address`, so "ул. Ленина, 5" and "УЛ ЛЕНИНА 5" are the
     # same place for repeat detection (an equality lookup the repeat index can serve).
     address_key = models.CharField(_("ключ адреса"), max_length=500, blank=True, editable=False)
+    # The text and address as readers without the personal-data grant see them (the ЦУР API,
+    # Open311), stored when the incident is made: ``incidents.masking``. NULL: not stored
+    # (masked when read); "" in ``masked_text``: the same as ``text``.
+    masked_text = models.TextField(  # noqa: DJ001 — NULL (not stored) differs from "" (same)
+        _("текст без персональных данных"), null=True, editable=False
+    )
+    masked_address = models.CharField(  # noqa: DJ001 — NULL: not stored, masked when read
+        _("адрес без номера дома"), max_length=500, null=True, editable=False
+    )
     settlement = models.ForeignKey(
         OrgUnit,
         on_delete=models.PROTECT,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from api.filters import IncidentFilters
 from api.sync import keyset_page
+from incidents.models import Incident
 from incidents.tests.factories import make_incident
 from mcu.tenancy import TenantScopeMissing, WrongMunicipality, municipality_scope
 
@@ -183,6 +184,43 @@ def test_masked_without_the_grant_exact_with_it(api, yugra) -> None:
     assert body["text"].startswith("Иванов Иван Иванович пишет")
     listed = exact.get("/api/v1/incidents/").json()["results"]
     assert listed[0]["citizen"]["name"] == "Иванов Иван Иванович"
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["stored masked forms", "none stored"])
+def test_masked_text_is_the_same_whether_stored_or_not(api, yugra, stored) -> None:
+    """An incident stores its masked text and address when made (``incidents.masking``); one
+    made before that is masked when read. Readers without the grant see the same either way,
+    and a text with nothing to hide (stored as «same as the text») comes out whole."""
+    hiding = make_incident(
+        yugra,
+        text="Петров Пётр: звоните 8 912 345 67 89",
+        citizen_name="Петров Пётр",
+        address="пгт. Октябрьское, ул. Мира, д. 3",
+    )
+    plain = make_incident(yugra, text="Не горят фонари у школы.", address="ул. Школьная, 1")
+    if not stored:
+        with municipality_scope(yugra.pk):
+            Incident.objects.filter(pk__in=[hiding.pk, plain.pk]).update(
+                masked_text=None, masked_address=None
+            )
+    expected = {
+        hiding.pk: ("[скрыто]: звоните [скрыто]", "пгт. Октябрьское, ул. Мира"),
+        plain.pk: ("Не горят фонари у школы.", "ул. Школьная"),
+    }
+    client = api(region_codes=["86"])
+    listed = client.get("/api/v1/incidents/", {"page_size": 1000}).json()["results"]
+    assert {row["id"]: (row["text"], row["address"]) for row in listed} == expected
+    for pk, (text, address) in expected.items():
+        detail = client.get(f"/api/v1/incidents/{pk}/").json()
+        assert (detail["text"], detail["address"]) == (text, address)
+        (request,) = client.get(f"/open311/v2/oktyabrsky/requests/{pk}.json").json()
+        assert (request["description"], request["address"]) == (text, address)
+    exact = api(region_codes=["86"], personal_data=True)
+    listed = exact.get("/api/v1/incidents/", {"page_size": 1000}).json()["results"]
+    assert {row["id"]: row["text"] for row in listed} == {
+        hiding.pk: "Петров Пётр: звоните 8 912 345 67 89",
+        plain.pk: "Не горят фонари у школы.",
+    }
 
 
 def test_a_narrowed_token_loses_the_municipality_at_once(api, make_token, incidents) -> None:

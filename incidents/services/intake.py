@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.exceptions import ActorLacksCapability, InvalidInput
+from incidents.masking import masked_columns
 from incidents.models import Incident, IncidentEvent, Kind, SectorTopic, SlaPolicy, Status, Topic
 from incidents.services import policies
 from incidents.services.bulk import unsaved
@@ -185,6 +186,7 @@ def incident_from_message(
     (``_create``) and the batch path (``intake_many``), so the two cannot drift apart."""
     kind = Kind.APPEAL if message.channel == Channel.APPEAL else message.kind
     registered_at = message.registered_at or (message.received_at if kind == Kind.APPEAL else None)
+    citizen_name, address = message.citizen_name[:300], message.address[:500]
     incident = unsaved(
         Incident,
         municipality=municipality,
@@ -197,13 +199,14 @@ def incident_from_message(
         status=Status.ASSIGNED if routing.found else Status.NEW,
         fast_track=message.fast_track,
         text=message.text,
-        citizen_name=message.citizen_name[:300],
+        citizen_name=citizen_name,
         citizen_email=message.citizen_email[:254],
         citizen_phone=message.citizen_phone[:40],
         citizen_profile_url=message.citizen_profile_url[:1000],
         citizen_postal_address=message.citizen_postal_address[:500],
-        address=message.address[:500],
+        address=address,
         address_key=address_key(message.address),
+        **masked_columns(text=message.text, citizen_name=citizen_name, address=address),
         settlement=settlement,
         latitude=message.latitude,
         longitude=message.longitude,
