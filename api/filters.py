@@ -38,18 +38,18 @@ _CHANNELS = frozenset(Channel.values)
 _STATUSES = frozenset(Status.values)
 
 
-def is_overdue(row: dict[str, Any], now: datetime) -> bool:
+def is_overdue(
+    status: str, due_at: datetime | None, answered_at: datetime | None, now: datetime
+) -> bool:
     """Late: open and past the term now, or answered after the term (answered late).
 
     Computed on every read (README), never from the sweep's flags: the same rule as
     ``Incident.is_overdue`` plus the late answers a report counts as overdue too. The SQL twin
     is ``IncidentFilters.where`` (``overdue``)."""
-    due_at = row["due_at"]
     if due_at is None:
         return False
-    if row["status"] in OPEN_STATUSES and due_at < now:
+    if status in OPEN_STATUSES and due_at < now:
         return True
-    answered_at = row["answered_at"]
     return answered_at is not None and answered_at > due_at
 
 

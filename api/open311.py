@@ -342,13 +342,17 @@ def request_json(row: dict[str, Any], municipality: Municipality) -> dict[str, A
         "status_notes": str(Status(row["status"]).label),
         "service_name": row["topic__name"] or "",
         "service_code": row["topic__code"] or "",
-        "description": privacy.public_text(row),
+        "description": privacy.public_text(
+            text=row["text"], masked_text=row["masked_text"], citizen_name=row["citizen_name"]
+        ),
         "agency_responsible": row["sector__name"] or municipality.short_name,
         "service_notice": "",
         "requested_datetime": row["received_at"].astimezone(tz),
         "updated_datetime": row["updated_at"].astimezone(tz),
         "expected_datetime": due_at.astimezone(tz) if due_at else None,
-        "address": privacy.public_address(row),
+        "address": privacy.public_address(
+            address=row["address"], masked_address=row["masked_address"]
+        ),
         "address_id": "",
         "zipcode": "",
         "lat": privacy.round_coordinate(row["latitude"], exact=False),

@@ -52,11 +52,11 @@ def round_coordinate(value: Decimal | float | None, *, exact: bool) -> float | N
     return float(value) if exact else round(float(value), COORDINATE_DECIMALS)
 
 
-def citizen(row: dict[str, Any], *, exact: bool) -> dict[str, Any]:
-    # Spelled out rather than looped over CITIZEN_KEYS: a sync page builds a thousand of these,
+def citizen(
+    name: str, email: str, phone: str, profile_url: str, postal_address: str, *, exact: bool
+) -> dict[str, Any]:
+    # Spelled out rather than looped over the keys: a sync page builds a thousand of these,
     # and the loops and merges were ~1 ms of it (bench/api.py).
-    name, email, phone = row["citizen_name"], row["citizen_email"], row["citizen_phone"]
-    profile_url, postal_address = row["citizen_profile_url"], row["citizen_postal_address"]
     if exact:
         return {
             "name": name or "",

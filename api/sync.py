@@ -118,7 +118,7 @@ def sync_horizon(now: datetime) -> tuple[str, list[Any]]:
 
 @dataclass(frozen=True)
 class KeysetPage:
-    rows: list[dict[str, Any]]  # in ascending (updated_at, id) order
+    rows: list[tuple[Any, ...]]  # the fields asked for, in ascending (updated_at, id) order
     keys: list[Key]  # every position the page covers
     has_more: bool  # in the direction read
 
@@ -132,7 +132,7 @@ def keyset_page(
     fields: Sequence[str | Computed],
 ) -> KeysetPage:
     """One page of ``fields`` (names as in ``.values()``, or expressions; ``id`` and
-    ``updated_at`` among them) of the incidents ``filters`` select.
+    ``updated_at`` among them), as tuples in their order, of the incidents ``filters`` select.
 
     Plain SQL, built here: the ORM's compiling of this statement was a fifth of a list
     request (bench/api.py). The tenant manager does not see raw SQL, so the municipality
@@ -167,7 +167,7 @@ def keyset_page(
     municipality = incident_column("municipality_id")
     if len(municipality_ids) == 1:
         sql = f"{select} WHERE {municipality} = %s AND {where} ORDER BY {order} LIMIT %s"
-        rows = _fetch(sql, [municipality_ids[0], *params, size + 1], names)
+        rows = fetch_rows(sql, [municipality_ids[0], *params, size + 1])
     else:
         # Each municipality's own index range, keys only, then the first size + 1 of them
         # and their rows, in one statement and so in one snapshot: no row can move between
@@ -186,12 +186,13 @@ def keyset_page(
             f"ORDER BY k.u {direction}, k.id {direction} LIMIT %s) ORDER BY {order}"
         )
         range_params = [p for mid in municipality_ids for p in (mid, *params, size + 1)]
-        rows = _fetch(sql, [*municipality_ids, *range_params, size + 1], names)
+        rows = fetch_rows(sql, [*municipality_ids, *range_params, size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
     if backwards:
         rows.reverse()
-    return KeysetPage(rows=rows, keys=[(r["updated_at"], r["id"]) for r in rows], has_more=has_more)
+    stamp, key = names.index("updated_at"), names.index("id")
+    return KeysetPage(rows=rows, keys=[(row[stamp], row[key]) for row in rows], has_more=has_more)
 
 
 @functools.cache
@@ -226,7 +227,3 @@ def _select(fields: tuple[str | Computed, ...]) -> tuple[str, tuple[str, ...]]:
     table = quote(Incident._meta.db_table)
     sql = f"SELECT {', '.join(columns)} FROM {table} i {' '.join(joins.values())}"  # noqa: S608
     return sql, tuple(names)
-
-
-def _fetch(sql: str, params: list[Any], names: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [dict(zip(names, row, strict=True)) for row in fetch_rows(sql, params)]

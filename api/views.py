@@ -24,8 +24,8 @@ from api.errors import bad_param
 from api.filters import IncidentFilters
 from api.params import MAX_BIGINT, parse_date, parse_int
 from api.presenters import (
-    INCIDENT_FIELDS,
     answer_json,
+    detail_fields,
     events_json,
     incident_json,
     page_fields,
@@ -243,15 +243,16 @@ class IncidentDetailView(ApiView):
         if not 0 < pk <= MAX_BIGINT:
             raise exceptions.NotFound(_("Инцидент не найден."))
         self.log_object_id = pk
+        exact = self.token.personal_data
+        fields = detail_fields(exact=exact)
         row = (
             Incident.objects.filter(pk=pk, municipality_id__in=self.municipality_slugs)
-            .values(*INCIDENT_FIELDS)
+            .values_list(*fields)
             .first()
         )
         if row is None:
             raise exceptions.NotFound(_("Инцидент не найден."))
-        exact = self.token.personal_data
-        municipality_id = row["municipality_id"]
+        municipality_id = row[fields.index("municipality_id")]
         events = (
             IncidentEvent.objects.filter(municipality_id=municipality_id, incident_id=pk)
             .select_related("actor")

@@ -14,8 +14,6 @@ never privacy. When the rules below change, a data migration must refill the sto
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 HIDDEN = "[скрыто]"
 # Stored in ``masked_text`` when masking changes nothing (most texts): the reader then takes
@@ -75,17 +73,22 @@ def masked_columns(*, text: str, citizen_name: str, address: str) -> dict[str, s
     }
 
 
-def public_text(row: Mapping[str, Any]) -> str:
-    """The masked text of a row with ``masked_text``, ``text`` and ``citizen_name``. ``text``
-    may be ``None`` where a stored masked text makes it unnecessary (the sync's page selects
-    it only when needed: ``api.presenters``)."""
-    masked = row["masked_text"]
-    if masked is None:
-        return scrub_text(row["text"], citizen_name=row["citizen_name"])
-    return row["text"] if masked == SAME_AS_TEXT else masked
+def public_text(*, text: str | None, masked_text: str | None, citizen_name: str) -> str:
+    """The masked text of an incident from its columns. ``text`` may be ``None`` where the
+    stored masked text makes it unnecessary (a sync page selects it only when needed:
+    ``api.presenters``)."""
+    if masked_text is None:
+        assert text is not None  # selected whenever nothing is stored
+        return scrub_text(text, citizen_name=citizen_name)
+    if masked_text == SAME_AS_TEXT:
+        assert text is not None  # selected whenever the masked text is the text
+        return text
+    return masked_text
 
 
-def public_address(row: Mapping[str, Any]) -> str:
-    """The masked address of a row with ``masked_address`` and ``address``."""
-    masked = row["masked_address"]
-    return coarse_address(row["address"]) if masked is None else masked
+def public_address(*, address: str | None, masked_address: str | None) -> str:
+    """The masked address of an incident from its columns (``address`` as for the text)."""
+    if masked_address is None:
+        assert address is not None
+        return coarse_address(address)
+    return masked_address
