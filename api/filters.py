@@ -107,24 +107,6 @@ class IncidentFilters:
             raise BadRequest(errors)
         return filters
 
-    def fields(self) -> frozenset[str]:
-        """The incident fields its row conditions read (the municipality aside)."""
-        read: set[str] = set()
-        for field, asked in (
-            ("channel", self.channels),
-            ("status", self.statuses),
-            ("sector", self.sector_ids),
-            ("topic", self.topic_ids),
-            ("fast_track", self.fast_track is not None),
-            ("received_at", self.received_after or self.received_before),
-            ("updated_at", self.updated_after),
-        ):
-            if asked:
-                read.add(field)
-        if self.overdue is not None:
-            read |= {"status", "due_at", "answered_at"}
-        return frozenset(read)
-
     def where(self, now: datetime) -> tuple[list[str], list[Any]]:
         """SQL conditions on the incident table (alias ``i``), all but the municipality's, and
         their parameters. Only column names of the model go into the text."""

@@ -17,10 +17,9 @@ moves to its new ``updated_at``: if the client has already passed it, it is serv
   position never has to come back.
 - **Several municipalities.** The table's index is ``(municipality, updated_at, id)``; one
   ``ORDER BY`` over an ``IN`` list of municipalities would sort every matching row (PostgreSQL
-  15 cannot merge index ranges). Each municipality is read on its own index range instead,
-  and the ranges are merged in order, in one statement: whole rows for a sync; keys only,
-  from the index alone, when the filters are on columns the index carries (the first keys
-  of the merged ranges then select the page's rows).
+  15 cannot merge index ranges). Each municipality is read on its own index range instead —
+  keys only — and the first keys of the merged ranges select the page's rows, in one
+  statement.
 """
 
 from __future__ import annotations
@@ -164,51 +163,30 @@ def keyset_page(
         )
         params += [at, at, at, cursor.id]
     where = " AND ".join(conditions)
-    columns, joins, names = _select(tuple(fields))
-    table = connection.ops.quote_name(Incident._meta.db_table)
+    select, names = _select(tuple(fields))
     municipality = incident_column("municipality_id")
-    # Only model names and this function's keywords go into the texts; values are parameters.
     if len(municipality_ids) == 1:
-        sql = (
-            f"SELECT {columns} FROM {table} i {joins} "  # noqa: S608
-            f"WHERE {municipality} = %s AND {where} ORDER BY {order} LIMIT %s"
-        )
+        sql = f"{select} WHERE {municipality} = %s AND {where} ORDER BY {order} LIMIT %s"
         rows = fetch_rows(sql, [municipality_ids[0], *params, size + 1])
     else:
-        # Each municipality's own index range, merged in page order; all in one statement and
-        # so in one snapshot: no row can move between reading its key and its columns.
+        # Each municipality's own index range, keys only, then the first size + 1 of them
+        # and their rows, in one statement and so in one snapshot: no row can move between
+        # reading its key and its columns, and no key travels to Python.
+        table = connection.ops.quote_name(Incident._meta.db_table)
+        ranges = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {updated_at} AS u, {pk} AS id FROM {table} i "  # noqa: S608
+            f"WHERE {municipality} = %s AND {where} ORDER BY {order} LIMIT %s) r{n}"
+            for n in range(len(municipality_ids))
+        )
+        # Only model names and this function's keywords go into the text; values are parameters.
+        sql = (
+            f"{select} WHERE {municipality} IN ("  # noqa: S608
+            f"{', '.join(['%s'] * len(municipality_ids))}) "
+            f"AND {pk} IN (SELECT k.id FROM ({ranges}) k "
+            f"ORDER BY k.u {direction}, k.id {direction} LIMIT %s) ORDER BY {order}"
+        )
         range_params = [p for mid in municipality_ids for p in (mid, *params, size + 1)]
-        if _filters_by_index_alone(filters):
-            # The ranges are read as keys from the index alone, which spares the heap every
-            # row the filters turn down; the first size + 1 keys then select the rows.
-            ranges = " UNION ALL ".join(
-                f"SELECT * FROM (SELECT {updated_at} AS u, {pk} AS id "  # noqa: S608
-                f"FROM {table} i WHERE {municipality} = %s AND {where} "
-                f"ORDER BY {order} LIMIT %s) r{n}"
-                for n in range(len(municipality_ids))
-            )
-            sql = (
-                f"SELECT {columns} FROM {table} i {joins} WHERE {municipality} IN ("  # noqa: S608
-                f"{', '.join(['%s'] * len(municipality_ids))}) "
-                f"AND {pk} IN (SELECT k.id FROM ({ranges}) k "
-                f"ORDER BY k.u {direction}, k.id {direction} LIMIT %s) ORDER BY {order}"
-            )
-            rows = fetch_rows(sql, [*municipality_ids, *range_params, size + 1])
-        else:
-            # Otherwise (a sync) every row a range reads is one the page takes or one past
-            # it, so the ranges read whole rows: merged lazily, PostgreSQL reads only the rows
-            # the page takes, and none a second time by its key (a 1 000-row page of five
-            # municipalities: 20–25 → 16 ms; bench/api.py).
-            ranges = " UNION ALL ".join(
-                f"SELECT * FROM (SELECT * FROM {table} i "  # noqa: S608
-                f"WHERE {municipality} = %s AND {where} ORDER BY {order} LIMIT %s) r{n}"
-                for n in range(len(municipality_ids))
-            )
-            sql = (
-                f"SELECT {columns} FROM (SELECT * FROM ({ranges}) i "  # noqa: S608
-                f"ORDER BY {order} LIMIT %s) i {joins} ORDER BY {order}"
-            )
-            rows = fetch_rows(sql, [*range_params, size + 1])
+        rows = fetch_rows(sql, [*municipality_ids, *range_params, size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -217,25 +195,11 @@ def keyset_page(
     return KeysetPage(rows=rows, keys=[(row[stamp], row[key]) for row in rows], has_more=has_more)
 
 
-def _filters_by_index_alone(filters: IncidentFilters) -> bool:
-    """Whether the filters narrow the rows by columns the sync index carries (its keys and
-    included columns): then a region's ranges are best read as keys from the index alone."""
-    read = filters.fields()
-    return bool(read - {"updated_at"}) and read <= _sync_index_fields()
-
-
 @functools.cache
-def _sync_index_fields() -> frozenset[str]:
-    index = next(i for i in Incident._meta.indexes if i.name == "incident_mun_updated")
-    return frozenset({*index.fields, *index.include})
-
-
-@functools.cache
-def _select(fields: tuple[str | Computed, ...]) -> tuple[str, str, tuple[str, ...]]:
-    """The columns and ``LEFT JOIN``s of a select on the incident's alias ``i`` for
-    ``.values()``-style names (``topic__code``: one hop over a foreign key) and expressions
-    over the incident's columns, and the rows' names; built from the models' own table and
-    column names once per process."""
+def _select(fields: tuple[str | Computed, ...]) -> tuple[str, tuple[str, ...]]:
+    """``SELECT <columns> FROM incident i LEFT JOIN …`` for ``.values()``-style names
+    (``topic__code``: one hop over a foreign key) and expressions over the incident's columns,
+    built from the models' own table and column names once per process."""
     quote = connection.ops.quote_name
     columns: list[str] = []
     joins: dict[str, str] = {}
@@ -260,4 +224,6 @@ def _select(fields: tuple[str | Computed, ...]) -> tuple[str, str, tuple[str, ..
             f"ON {alias}.{quote(meta.pk.column)} = {incident_column(head)}",
         )
         columns.append(f"{alias}.{column(related, tail)}")
-    return ", ".join(columns), " ".join(joins.values()), tuple(names)
+    table = quote(Incident._meta.db_table)
+    sql = f"SELECT {', '.join(columns)} FROM {table} i {' '.join(joins.values())}"  # noqa: S608
+    return sql, tuple(names)
