@@ -4,9 +4,7 @@ the fill of migration 0010 for incidents made before it."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from django.apps import apps
@@ -21,8 +19,10 @@ from incidents.masking import (
     scrub_text,
 )
 from incidents.models import Incident
-from incidents.tests.factories import fresh, make_incident, seeded_once
+from incidents.tests.factories import fresh, make_incident
+from incidents.tests.oktyabrsky import _seed_once, seeded  # noqa: F401 - pytest fixtures
 from mcu.models import Municipality
+from mcu.seeding import SeedLog
 from mcu.tenancy import municipality_scope
 
 TEXT = "Иванов Иван пишет: яма у дома, звоните +7 (912) 345-67-89, ivanov@example.ru"
@@ -53,14 +53,8 @@ def test_a_row_without_stored_forms_is_masked_when_read() -> None:
     assert public_address(address=ADDRESS, masked_address=None) == STREET
 
 
-@pytest.fixture(scope="module")
-def _seed_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with seeded_once(django_db_blocker):
-        yield
-
-
 @pytest.fixture
-def oktyabrsky(_seed_once: None, db: None) -> Municipality:
+def oktyabrsky(seeded: SeedLog) -> Municipality:
     return Municipality.objects.get(slug="oktyabrsky")
 
 
