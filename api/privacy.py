@@ -23,24 +23,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from incidents.masking import (
-    HIDDEN,
-    coarse_address,
-    public_address,
-    public_text,
-    scrub_text,
-)
+from incidents.masking import public_address, public_text, scrub_text
 
-__all__ = [
-    "HIDDEN",
-    "MASK",
-    "citizen",
-    "coarse_address",
-    "public_address",
-    "public_text",
-    "round_coordinate",
-    "scrub_text",
-]
+__all__ = ["MASK", "citizen", "public_address", "public_text", "round_coordinate", "scrub_text"]
 
 MASK = "***"
 COORDINATE_DECIMALS = 3

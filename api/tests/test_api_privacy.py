@@ -1,4 +1,4 @@
-"""The masking rules of ``api.privacy`` (no database)."""
+"""The masking rules of ``incidents.masking`` and ``api.privacy`` (no database)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from api.privacy import coarse_address, round_coordinate, scrub_text
+from api.privacy import round_coordinate
+from incidents.masking import coarse_address, scrub_text
 
 
 @pytest.mark.parametrize(
