@@ -416,8 +416,10 @@ class Incident(TenantModel):
                 name="incident_mun_updated",
             ),
             # The sweep's partial indexes are on IncidentClock (a narrow row, cheap to rewrite).
+            # Ends with the id: a repeat lookup takes the first row by (received_at, id) and
+            # stops there, instead of sorting every incident of the place in the window.
             models.Index(
-                fields=["municipality", "topic", "address_key", "received_at"],
+                fields=["municipality", "topic", "address_key", "received_at", "id"],
                 name="incident_repeat_lookup",
             ),
             models.Index(
