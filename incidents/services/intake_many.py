@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -365,36 +366,43 @@ def _first_stored(municipality_id: int, probes: Sequence[_Probe]) -> list[_Seen 
 
 
 def _first_stored_lateral(municipality_id: int, probes: Sequence[_Probe]) -> list[_Seen | None]:
-    """One statement for the whole batch: the probes travel as arrays, and each takes the first
-    row of the repeat index (municipality, topic, address key, received time) in its window."""
+    """One statement for the whole batch: each probe takes the first row of the repeat index
+    (municipality, topic, address key, received time, id) in its window.
+
+    The probes travel as one JSON document, not as six arrays: psycopg quotes an array element
+    by element in Python (~6 ms a batch of 500, against ~0.5 ms for orjson)."""
+    document = orjson.dumps(
+        [
+            {
+                "n": n,
+                "topic": topic,
+                "key": key,
+                "settlement": settlement,
+                "since": since,
+                "until": until,
+            }
+            for n, ((topic, key, settlement), since, until) in enumerate(probes)
+        ]
+    ).decode()
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT p.n, c.id, c.received_at, c.repeat_of_id
-              FROM unnest(%s::integer[], %s::bigint[], %s::text[], %s::bigint[],
-                          %s::timestamptz[], %s::timestamptz[])
-                   AS p(n, topic_id, address_key, settlement_id, since, until)
+              FROM jsonb_to_recordset(%s::jsonb)
+                   AS p(n integer, topic bigint, key text, settlement bigint,
+                        since timestamptz, until timestamptz)
              CROSS JOIN LATERAL (
                    SELECT c.id, c.received_at, c.repeat_of_id
                      FROM incidents_incident AS c
-                    WHERE c.municipality_id = %s AND c.topic_id = p.topic_id
-                      AND c.address_key = p.address_key
-                      AND (p.address_key <> '' OR c.settlement_id = p.settlement_id)
+                    WHERE c.municipality_id = %s AND c.topic_id = p.topic
+                      AND c.address_key = p.key
+                      AND (p.key <> '' OR c.settlement_id = p.settlement)
                       AND c.received_at >= p.since AND c.received_at < p.until
                       AND c.status <> %s
                     ORDER BY c.received_at, c.id
                     LIMIT 1) AS c
             """,
-            [
-                list(range(len(probes))),
-                [place[0] for place, _, _ in probes],
-                [place[1] for place, _, _ in probes],
-                [place[2] for place, _, _ in probes],
-                [since for _, since, _ in probes],
-                [until for _, _, until in probes],
-                municipality_id,
-                Status.MERGED.value,
-            ],
+            [document, municipality_id, Status.MERGED.value],
         )
         rows = cursor.fetchall()
     out: list[_Seen | None] = [None] * len(probes)

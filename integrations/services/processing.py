@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -176,36 +177,42 @@ SAVED_FIELDS = ["attempts", "state", "error", "error_fields", "incident", "proce
 
 
 def _save(rows: list[InboundMessage]) -> None:
-    """One UPDATE for the whole batch. On PostgreSQL the new values travel as arrays joined
-    by id (``bulk_update``'s CASE per column costs ~4 ms per row to build in Python);
+    """One UPDATE for the whole batch. On PostgreSQL the new values travel as one JSON document
+    joined by id (``bulk_update``'s CASE per column cost ~4 ms per row to build in Python, and
+    arrays of parameters are quoted element by element in Python: ~4 ms a batch of 500);
     elsewhere ``bulk_update``."""
     if connection.vendor != "postgresql":
         InboundMessage.objects.bulk_update(rows, SAVED_FIELDS, batch_size=500)
         return
     municipality_ids = {row.municipality_id for row in rows}
     assert len(municipality_ids) == 1  # one task, one municipality (tenancy: stated in SQL)
+    document = orjson.dumps(
+        [
+            {
+                "id": row.pk,
+                "attempts": row.attempts,
+                "state": row.state,
+                "error": row.error,
+                "error_fields": row.error_fields,
+                "incident_id": row.incident_id,
+                "processed_at": row.processed_at,
+            }
+            for row in rows
+        ]
+    ).decode()
     with connection.cursor() as cursor:
         cursor.execute(
             """
             UPDATE integrations_inboundmessage AS m
                SET attempts = v.attempts, state = v.state, error = v.error,
-                   error_fields = v.error_fields::jsonb, incident_id = v.incident_id,
+                   error_fields = v.error_fields, incident_id = v.incident_id,
                    processed_at = v.processed_at
-              FROM unnest(%s::bigint[], %s::integer[], %s::text[], %s::text[], %s::text[],
-                          %s::bigint[], %s::timestamptz[])
-                   AS v(id, attempts, state, error, error_fields, incident_id, processed_at)
+              FROM jsonb_to_recordset(%s::jsonb)
+                   AS v(id bigint, attempts integer, state text, error text, error_fields jsonb,
+                        incident_id bigint, processed_at timestamptz)
              WHERE m.id = v.id AND m.municipality_id = %s
             """,
-            [
-                [row.pk for row in rows],
-                [row.attempts for row in rows],
-                [row.state for row in rows],
-                [row.error for row in rows],
-                [json.dumps(row.error_fields, ensure_ascii=False) for row in rows],
-                [row.incident_id for row in rows],
-                [row.processed_at for row in rows],
-                municipality_ids.pop(),
-            ],
+            [document, municipality_ids.pop()],
         )
 
 
