@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -23,7 +24,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_stubs_ext import StrOrPromise
 from openpyxl import Workbook
 
 from mcu.models import Municipality
@@ -43,6 +43,9 @@ from reports.workbooks.weekly import weekly_summary_workbook
 from reports.xlsx import workbook_bytes
 from roles.models import Role, User
 from roles.selectors import role_holders
+
+if TYPE_CHECKING:  # django-stubs' helper is a test (type-checking) dependency, not a runtime one
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
