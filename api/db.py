@@ -1,7 +1,8 @@
 """Plain SQL for the API's hottest statements, and what the ORM would have done to their rows.
 
 The ORM's compiling costs more than some statements themselves (a token lookup: 0.33 ms of CPU
-against 0.07 ms as plain SQL; bench/api.py). Rows of plain SQL skip the ORM's converters; the
+against 0.07 ms as plain SQL; bench/api.py), and on PostgreSQL these statements are prepared
+once per connection (``fetch_rows``). Rows of plain SQL skip the ORM's converters; the
 one that matters here is SQLite's: its datetimes come back naive (UTC, as Django stores them)
 and are made aware, as the ORM does.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from django.db import connection
 from django.db.models import Field, Model
 
@@ -47,19 +49,46 @@ class _Columns(dict[str, str]):
 
 
 def fetch_rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` (``%s`` placeholders) as tuples.
+
+    On PostgreSQL the statement is prepared on the connection and runs on a generic plan
+    (``_fetch_prepared``): the API's few statement shapes run thousands of times an hour, and
+    parsing and planning each one again was most of PostgreSQL's work for a list page."""
+    if connection.vendor == "postgresql":
+        return _fetch_prepared(sql, params)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and connection.timezone_name == "UTC":
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [tuple(_aware(value) for value in row) for row in rows]
+
+
+def _fetch_prepared(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Server-side binding and a prepared statement, on a generic plan.
+
+    Django's cursors bind parameters in Python and send each statement as new text, which
+    PostgreSQL parses and plans every time: 1–3 ms of planning for a list page that then runs
+    in 1–2 ms (bench/api.py). Prepared, a statement is parsed once per connection. In its
+    default mode PostgreSQL may still plan it afresh for every execution while a custom plan
+    looks cheaper, so the connection's ``plan_cache_mode`` is ``force_generic_plan``
+    (mcu/settings.py): the API's statements walk an index in its own order under a LIMIT, and
+    their generic plans are the custom ones (compared on bench/api.py's million incidents).
+    Only these statements are prepared on a connection (Django's own cursors bind on the
+    client), so no other query is planned that way. Where preparing is off
+    (``DB_PREPARED_STATEMENTS=false``, for PgBouncer), the same statement runs unprepared.
+
+    The statement bypasses Django's cursor wrapper (Django cannot ask psycopg to prepare), so
+    it is not in ``connection.queries``; database errors are still Django's."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        if connection.timezone_name == "UTC":
             # psycopg's own C loader of timestamptz, for this cursor only: a Python loader is
             # called once per value, and a 1 000-row sync page has 7 000 of them (~2 ms;
             # bench/api.py). Django's loader (and ``mcu.pg_loaders``) must stay on the
             # connection, where Django reads the zone it loads in. In a UTC session the C
             # loader returns the same instants, in ``datetime.UTC``.
-            cursor.cursor.adapters.register_loader("timestamptz", _psycopg_timestamptz_loader())
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if connection.vendor == "sqlite":
-        return [tuple(_aware(value) for value in row) for row in rows]
-    return rows
+            cursor.adapters.register_loader("timestamptz", _psycopg_timestamptz_loader())
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall()
 
 
 @functools.cache

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any, Final
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -30,6 +31,7 @@ from api.presenters import (
     incident_json,
     page_fields,
 )
+from api.renderers import JsonRenderer, link_header, stream_object
 from api.schemas import (
     ErrorSchema,
     IncidentDetailSchema,
@@ -50,6 +52,8 @@ ERRORS = {
     429: OpenApiResponse(ErrorSchema, description="Слишком много запросов; см. Retry-After"),
 }
 Q_: Final = "query"
+# A list page of more rows than this streams its body in chunks of this many rows.
+STREAM_ROWS: Final = 200
 
 
 def _param(name: str, type_: Any, description: str, **extra: Any) -> OpenApiParameter:
@@ -157,10 +161,21 @@ class IncidentListView(ApiView):
     @extend_schema(
         operation_id="incidents_list",
         summary="Инциденты: фильтры и курсорная синхронизация по (updated_at, id)",
-        parameters=INCIDENT_FILTER_PARAMS,
+        parameters=[
+            *INCIDENT_FILTER_PARAMS,
+            OpenApiParameter(
+                "Link",
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description='RFC 8288: <…>; rel="next", <…>; rel="previous" — те же ссылки, '
+                "что next / previous в теле; по ним можно запросить следующую страницу, "
+                "не дочитав текущую",
+            ),
+        ],
         responses={200: IncidentPageSchema, **ERRORS},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
         filters = IncidentFilters.parse(
             request.query_params, municipality_slugs=self.municipality_slugs
         )
@@ -173,13 +188,29 @@ class IncidentListView(ApiView):
             filters=filters, cursor=cursor, size=size, now=now, fields=page_fields(exact=exact)
         )
         slugs = self.municipality_slugs
-        results = [incident_json(row, slugs=slugs, exact=exact, now=now) for row in page.rows]
-        self.log_count = len(results)
-        self.log_personal_data = exact and bool(results)
+        rows = page.rows
+        self.log_count = len(rows)
+        self.log_personal_data = exact and bool(rows)
         self.log_municipality = ",".join(request.query_params.getlist("municipality"))
-        return Response(
-            {**self.links(request, cursor, page.keys, page.has_more), "results": results}
-        )
+        links = self.links(request, cursor, page.keys, page.has_more)
+
+        def present(chunk: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+            return [incident_json(row, slugs=slugs, exact=exact, now=now) for row in chunk]
+
+        response: HttpResponseBase
+        if request.method == "GET" and len(rows) > STREAM_ROWS:
+            # The rows are read; the links are known. The headers (with ``Link``) leave now and
+            # the body follows as it is built, so a client can ask for the next page while
+            # this one is still being written (README «Синхронизация»).
+            response = StreamingHttpResponse(
+                stream_object(links, "results", rows, present, chunk=STREAM_ROWS),
+                content_type=JsonRenderer.media_type,
+            )
+        else:
+            response = Response({**links, "results": present(rows)})
+        if header := link_header(links):
+            response["Link"] = header
+        return response
 
     def page_size(self, request: Request) -> int:
         raw = request.query_params.get("page_size")

@@ -21,6 +21,7 @@ env = environ.Env(
     CSRF_TRUSTED_ORIGINS=(list, []),
     DATABASE_URL=(str, ""),
     DB_CONN_MAX_AGE=(int, 60),
+    DB_PREPARED_STATEMENTS=(bool, True),
     REDIS_URL=(str, ""),
     CELERY_BROKER_URL=(str, ""),
     EMAIL_URL=(str, ""),
@@ -131,7 +132,16 @@ else:
     # PostgreSQL's JIT pays 50–70 ms of compilation on the dashboard's and the reports' 100 k-row
     # aggregates whose execution then takes ~30 ms (bench/pages.py): short OLTP and report
     # queries are better off without it.
-    _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    _db.setdefault("OPTIONS", {})["options"] = "-c jit=off -c plan_cache_mode=force_generic_plan"
+    # Prepared statements: the API's hot statements ask for it (``api.db.fetch_rows``); Django
+    # turns psycopg's preparing off (None, which also refuses an explicit request), and a
+    # threshold no statement reaches prepares only those. ``plan_cache_mode`` above applies to
+    # them alone (Django's own cursors bind on the client and never prepare): their plans are
+    # index walks under a LIMIT, the same whatever the values, so each is planned once per
+    # connection instead of on every request. Behind PgBouncer in transaction mode, set
+    # DB_PREPARED_STATEMENTS=false.
+    if env("DB_PREPARED_STATEMENTS"):
+        _db["OPTIONS"]["prepare_threshold"] = 2**31
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

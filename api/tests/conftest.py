@@ -26,6 +26,11 @@ class ApiClient:
             extra.setdefault("HTTP_AUTHORIZATION", f"Bearer {self.secret}")
         return self.client.get(path, data, **extra)
 
+    def head(self, path: str, data: Any = None, **extra: Any) -> Any:
+        if self.secret is not None:
+            extra.setdefault("HTTP_AUTHORIZATION", f"Bearer {self.secret}")
+        return self.client.head(path, data, **extra)
+
 
 @pytest.fixture(scope="module")
 def _seed_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
