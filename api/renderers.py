@@ -25,7 +25,13 @@ def _default(value: Any) -> Any:
 
 def dumps(data: Any) -> bytes:
     # Datetimes come out as RFC 3339 with their offset (UTC: +00:00), as the contract says.
-    return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(data, default=_default)
+    except orjson.JSONEncodeError:
+        # A key that is not a string (a figure keyed by a number or a date): orjson's option
+        # for them checks every key of every object, ~30 % of a 1 000-row sync page's
+        # serialising (bench/api.py), so only a document that needs it pays for it.
+        return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 def stream_object(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from incidents.models import Incident, Status
 from incidents.tests.factories import incident_at, make_incident, oktyabrsky_staff
+from mcu.models import Municipality
 from mcu.tenancy import municipality_scope
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +215,15 @@ def test_overdue_filter_agrees_with_the_flag_on_every_kind_of_row(api, yugra) ->
     assert set(ids(client.get("/api/v1/incidents/", {"overdue": "true"}))) == late
     assert set(ids(client.get("/api/v1/incidents/", {"overdue": "false"}))) == set(flags) - late
     assert len(late) == 2  # the open one past its term, the one answered after it
+
+
+def test_sector_codes_are_looked_up_in_the_tokens_municipalities_only(api, yugra) -> None:
+    """«production» is a block of Ленский only: a token of Октябрьский must not learn of it,
+    and a token of both finds Ленский's incidents by it."""
+    lensky = Municipality.objects.get(slug="lensky")
+    own = make_incident(lensky, sector_code="production")
+    refused = api(region_codes=["86"]).get("/api/v1/incidents/", {"sector": "production"})
+    assert refused.status_code == 400
+    assert set(refused.json()["errors"]) == {"sector"}
+    found = api(region_codes=["86", "14"]).get("/api/v1/incidents/", {"sector": "production"})
+    assert ids(found) == [own.pk]

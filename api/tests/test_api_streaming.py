@@ -5,6 +5,8 @@ on a generic plan (``api.db.fetch_rows``)."""
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -57,6 +59,13 @@ def test_streamed_object_is_the_rendered_object_byte_for_byte(
 
     streamed = b"".join(stream_object(head, "results", items, present, chunk=chunk))
     assert streamed == dumps({**head, "results": present(items)})
+
+
+def test_keys_that_are_not_strings_still_render() -> None:
+    assert dumps({"a": 1}) == b'{"a":1}'
+    assert dumps({1: "x", date(2026, 12, 7): Decimal("2.5")}) == b'{"1":"x","2026-12-07":2.5}'
+    with pytest.raises(TypeError):
+        dumps({"a": object()})
 
 
 def test_link_header_names_next_and_previous_only() -> None:
