@@ -201,7 +201,9 @@ class IncidentListView(ApiView):
         if request.method == "GET" and len(rows) > STREAM_ROWS:
             # The rows are read; the links are known. The headers (with ``Link``) leave now and
             # the body follows as it is built, so a client can ask for the next page while
-            # this one is still being written (README «Синхронизация»).
+            # this one is still being written (README «REST API for the ЦУР»). The body is
+            # built after the view has returned and its tenant scope is gone: presenting
+            # must not query (a query there fails for want of a scope, it cannot leak).
             response = StreamingHttpResponse(
                 stream_object(links, "results", rows, present, chunk=STREAM_ROWS),
                 content_type=JsonRenderer.media_type,
