@@ -71,19 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     database_url = f"{args.dsn}/{DATABASE}"
     ensure_database(args.dsn)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "mcu.settings",
-        "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "WARNING",
-        "VAR_DIR": str(ROOT / "var" / "bench-api"),
-        # Production shape: the throttle's counters and the token scopes live in Redis.
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"),
-    }
+    env = server_env(database_url)
     os.environ.update(env)
     import django
 
@@ -103,6 +91,23 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment of the bench's gunicorn (and of this process): production settings."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "mcu.settings",
+        "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        "VAR_DIR": str(ROOT / "var" / "bench-api"),
+        # Production shape: the throttle's counters and the token scopes live in Redis.
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"),
+    }
 
 
 def load() -> str:
@@ -280,10 +285,12 @@ def bench_token() -> str:
 # --- server ------------------------------------------------------------------------------------
 
 
-def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    env: dict[str, str], port: int, application: str = "mcu.wsgi:application"
+) -> subprocess.Popen[bytes]:
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "mcu.wsgi:application",
+        application,
         "--workers",
         "2",
         "--bind",
@@ -370,15 +377,22 @@ def list_run(base: str, secret: str, *, clients: int, seconds: float) -> None:
         for status, count in counts.items():
             statuses[status] = statuses.get(status, 0) + count
 
+    print(
+        f"list page of 50 (filters, Bearer token, {clients} concurrent clients, gunicorn 2 "
+        f"workers): {latency_figures(latencies, elapsed)}; statuses {statuses}"
+    )
+
+
+def latency_figures(latencies: list[float], elapsed: float) -> str:
+    """Requests, requests/s and the percentiles of ``latencies`` (seconds, sorted)."""
+
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
-    print(
-        f"list page of 50 (filters, Bearer token, {clients} concurrent clients, gunicorn 2 "
-        f"workers): {len(latencies):,} requests in {elapsed:.1f} s = "
-        f"{len(latencies) / elapsed:,.0f} req/s; p50 {pct(0.50):.1f} ms, p95 {pct(0.95):.1f} ms, "
-        f"p99 {pct(0.99):.1f} ms, mean {statistics.fmean(latencies) * 1000:.1f} ms; "
-        f"statuses {statuses}"
+    return (
+        f"{len(latencies):,} requests in {elapsed:.1f} s = {len(latencies) / elapsed:,.0f} req/s; "
+        f"p50 {pct(0.50):.1f} ms, p95 {pct(0.95):.1f} ms, p99 {pct(0.99):.1f} ms, "
+        f"mean {statistics.fmean(latencies) * 1000:.1f} ms"
     )
 
 

@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -35,7 +33,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import CLIENTS, DATABASE, load  # noqa: E402
+from bench.api import (  # noqa: E402
+    CLIENTS,
+    DATABASE,
+    latency_figures,
+    load,
+    server_env,
+    start_gunicorn,
+)
 
 MUNICIPALITIES = ["oktyabrsky", "lensky", "askiz", "lovozero", "sosnovoborsk"]
 
@@ -47,18 +52,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--dsn", default="postgres://mcu:mcu@127.0.0.1:5432")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{args.dsn}/{DATABASE}",
-        "DJANGO_SETTINGS_MODULE": "mcu.settings",
-        "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "WARNING",
-        "VAR_DIR": str(ROOT / "var" / "bench-api"),
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"),
-    }
+    env = server_env(f"{args.dsn}/{DATABASE}")
     os.environ.update(env)
     print(f"load before: {load()}")
     print(f"pure Python, 10 000 000-step loop: {pure_python() * 1000:,.0f} ms (best of 3)")
@@ -66,20 +60,7 @@ def main() -> None:
 
     django.setup()
     rows_to_json()
-    server = subprocess.Popen(  # noqa: S603 — our own command line
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "bench.calibrate_app:application",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = start_gunicorn(env, args.port, application="bench.calibrate_app:application")
     try:
         base = f"http://127.0.0.1:{args.port}/plain/incidents/"
         _wait_ready(base)
@@ -181,13 +162,9 @@ def plain_list(base: str, *, clients: int, seconds: float) -> None:
         worker.join()
     elapsed = time.perf_counter() - started
 
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
-
     print(
         f"plain DRF list, page of 50, {clients} clients, gunicorn 2 workers: "
-        f"{len(latencies) / elapsed:,.0f} req/s; p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, "
-        f"mean {statistics.fmean(latencies) * 1000:.1f} ms (FACTS.md: ~255 req/s, p95 22 ms)"
+        f"{latency_figures(latencies, elapsed)} (FACTS.md: ~255 req/s, p95 22 ms)"
     )
 
 
