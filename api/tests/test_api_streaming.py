@@ -123,21 +123,28 @@ def test_pages_run_prepared_on_generic_plans(api, yugra) -> None:
     for _ in range(3):
         make_incident(yugra)
     client = api(region_codes=["86"])
+    before = _page_plans()
     for _ in range(3):
         assert client.get("/api/v1/incidents/", {"status": "new"}).status_code == 200
+    generic, custom = (after - earlier for after, earlier in zip(_page_plans(), before, strict=True))
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
-            "WHERE statement LIKE %s",
-            ['%FROM "incidents_incident" i%'],
-        )
-        plans = cursor.fetchall()
         cursor.execute("SHOW plan_cache_mode")
         (mode,) = cursor.fetchone()
     assert mode == "force_generic_plan"
-    assert plans, "the page statement is prepared"
-    assert sum(generic for generic, _ in plans) >= 3
-    assert sum(custom for _, custom in plans) == 0
+    assert generic == 3  # each page: one prepared statement, its generic plan
+    assert custom == 0
+
+
+def _page_plans() -> tuple[int, int]:
+    """Generic and custom plans used so far by the prepared page statements of the session."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0) "
+            "FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%FROM "incidents_incident" i%'],
+        )
+        generic, custom = cursor.fetchone()
+    return int(generic), int(custom)
 
 
 def _prepared_executions() -> int:
