@@ -126,7 +126,8 @@ def test_pages_run_prepared_on_generic_plans(api, yugra) -> None:
     before = _page_plans()
     for _ in range(3):
         assert client.get("/api/v1/incidents/", {"status": "new"}).status_code == 200
-    generic, custom = (after - earlier for after, earlier in zip(_page_plans(), before, strict=True))
+    (generic_after, custom_after), (generic_before, custom_before) = _page_plans(), before
+    generic, custom = generic_after - generic_before, custom_after - custom_before
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
         (mode,) = cursor.fetchone()
