@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from api.authentication import BearerTokenAuthentication, HasApiToken
+from api.db import table
 from api.errors import BadRequest, api_exception_handler
 from api.models import ApiRequestLog, ApiToken
 from api.params import MAX_VALUE_LENGTH
@@ -145,6 +146,5 @@ def _log_insert() -> tuple[str, list[Field[Any, Any]]]:
     columns = ", ".join(quote(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     # Only the model's own table and column names go into the text; values are parameters.
-    table = quote(ApiRequestLog._meta.db_table)
-    sql = f"SET LOCAL synchronous_commit TO OFF; INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608, E501
+    sql = f"SET LOCAL synchronous_commit TO OFF; INSERT INTO {table(ApiRequestLog)} ({columns}) VALUES ({placeholders})"  # noqa: S608, E501
     return sql, fields

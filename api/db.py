@@ -19,6 +19,11 @@ from django.db import connection
 from django.db.models import Field, Model
 
 
+def table(model: type[Model]) -> str:
+    """The quoted table of ``model``, for SQL built from the model's own names."""
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 def column(model: type[Model], name: str) -> str:
     """The quoted column of ``model``'s field ``name`` (or attname: ``sector_id``), for SQL
     built from the model's own names."""

@@ -23,10 +23,9 @@ from typing import Any, TypeVar
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Model
 from django.http import QueryDict
 
-from api.db import column, fetch_rows
+from api.db import column, fetch_rows, table
 from api.errors import BadRequest
 from api.params import parse_bool, parse_datetime
 from incidents.models import OPEN_STATUSES, Incident, Status, Topic
@@ -174,7 +173,7 @@ def _sector_ids(codes: list[str], municipality_ids: Collection[int]) -> tuple[in
         return ()
     c = functools.partial(column, Sector)
     sql = (
-        f"SELECT {c('id')}, {c('code')} FROM {_table(Sector)} "  # noqa: S608 — model names only
+        f"SELECT {c('id')}, {c('code')} FROM {table(Sector)} "  # noqa: S608 — model names only
         f"WHERE {c('code')} IN ({_placeholders(codes)}) "
         f"AND {c('municipality_id')} IN ({_placeholders(municipality_ids)})"
     )
@@ -191,17 +190,13 @@ def _topic_ids(codes: list[str]) -> tuple[int, ...]:
     c = functools.partial(column, Topic)
     listed = _placeholders(codes)
     sql = (
-        f"SELECT t.{c('id')}, t.{c('code')} FROM {_table(Topic)} t "  # noqa: S608 — model names
-        f"LEFT JOIN {_table(Topic)} p ON p.{c('id')} = t.{c('parent_id')} "
+        f"SELECT t.{c('id')}, t.{c('code')} FROM {table(Topic)} t "  # noqa: S608 — model names
+        f"LEFT JOIN {table(Topic)} p ON p.{c('id')} = t.{c('parent_id')} "
         f"WHERE t.{c('code')} IN ({listed}) OR p.{c('code')} IN ({listed})"
     )
     found = fetch_rows(sql, [*codes, *codes])
     _all_known(codes, {code for _pk, code in found})
     return tuple(sorted(pk for pk, _code in found))
-
-
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 def _all_known(values: list[str], known: Collection[str]) -> None:

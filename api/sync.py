@@ -37,7 +37,7 @@ from django.db import connection
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from api.db import Computed, column, fetch_rows
+from api.db import Computed, column, fetch_rows, table
 from api.errors import bad_param
 from api.filters import IncidentFilters, incident_column
 from incidents.models import Incident
@@ -178,9 +178,8 @@ def keyset_page(
         # Each municipality's own index range, keys only, then the first size + 1 of them
         # and their rows, in one statement and so in one snapshot: no row can move between
         # reading its key and its columns, and no key travels to Python.
-        table = connection.ops.quote_name(Incident._meta.db_table)
         ranges = " UNION ALL ".join(
-            f"SELECT * FROM (SELECT {updated_at} AS u, {pk} AS id FROM {table} i "  # noqa: S608
+            f"SELECT * FROM (SELECT {updated_at} AS u, {pk} AS id FROM {table(Incident)} i "  # noqa: S608
             f"WHERE {municipality} = %s AND {where} ORDER BY {order} LIMIT %s) r{n}"
             for n in range(len(municipality_ids))
         )
@@ -230,6 +229,5 @@ def _select(fields: tuple[str | Computed, ...]) -> tuple[str, tuple[str, ...]]:
             f"ON {alias}.{quote(meta.pk.column)} = {incident_column(head)}",
         )
         columns.append(f"{alias}.{column(related, tail)}")
-    table = quote(Incident._meta.db_table)
-    sql = f"SELECT {', '.join(columns)} FROM {table} i {' '.join(joins.values())}"  # noqa: S608
+    sql = f"SELECT {', '.join(columns)} FROM {table(Incident)} i {' '.join(joins.values())}"  # noqa: S608
     return sql, tuple(names)

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api.db import column, fetch_rows
+from api.db import column, fetch_rows, table
 from api.models import ApiToken
 from mcu.models import Municipality, Region
 
@@ -158,7 +158,7 @@ def _token_select() -> tuple[str, list[str]]:
     columns = ", ".join(quote(f.column) for f in fields)
     hashed = column(ApiToken, "token_hash")
     # Only the model's own table and column names go into the text; the hash is a parameter.
-    sql = f"SELECT {columns} FROM {quote(ApiToken._meta.db_table)} WHERE {hashed} = %s"  # noqa: S608
+    sql = f"SELECT {columns} FROM {table(ApiToken)} WHERE {hashed} = %s"  # noqa: S608
     return sql, [f.attname for f in fields]
 
 

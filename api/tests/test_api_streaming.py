@@ -22,6 +22,7 @@ from mcu.models import Municipality
 from mcu.tenancy import municipality_scope
 
 LINK = re.compile(r'<([^>]+)>; rel="(next|previous)"')
+PAGE_STATEMENT = '%FROM "incidents_incident" i%'
 
 
 def body(response: Any) -> bytes:
@@ -123,10 +124,10 @@ def test_pages_run_prepared_on_generic_plans(api, yugra) -> None:
     for _ in range(3):
         make_incident(yugra)
     client = api(region_codes=["86"])
-    before = _page_plans()
+    before = _plans(PAGE_STATEMENT)
     for _ in range(3):
         assert client.get("/api/v1/incidents/", {"status": "new"}).status_code == 200
-    (generic_after, custom_after), (generic_before, custom_before) = _page_plans(), before
+    (generic_after, custom_after), (generic_before, custom_before) = _plans(PAGE_STATEMENT), before
     generic, custom = generic_after - generic_before, custom_after - custom_before
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
@@ -136,25 +137,17 @@ def test_pages_run_prepared_on_generic_plans(api, yugra) -> None:
     assert custom == 0
 
 
-def _page_plans() -> tuple[int, int]:
-    """Generic and custom plans used so far by the prepared page statements of the session."""
+def _plans(statement: str = "%") -> tuple[int, int]:
+    """Generic and custom plans the session's prepared statements LIKE ``statement`` have used
+    so far."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0) "
             "FROM pg_prepared_statements WHERE statement LIKE %s",
-            ['%FROM "incidents_incident" i%'],
+            [statement],
         )
         generic, custom = cursor.fetchone()
     return int(generic), int(custom)
-
-
-def _prepared_executions() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements"
-        )
-        (executions,) = cursor.fetchone()
-    return int(executions)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
@@ -168,9 +161,9 @@ def test_without_prepared_statements_pages_still_run(api, yugra) -> None:
     kept = raw.prepare_threshold
     raw.prepare_threshold = None  # what the setting leaves in place
     try:
-        before = _prepared_executions()
+        before = _plans()
         page = client.get("/api/v1/incidents/").json()
-        after = _prepared_executions()
+        after = _plans()
     finally:
         raw.prepare_threshold = kept
     assert [row["id"] for row in page["results"]] == [incident.pk for incident in made]
