@@ -289,7 +289,11 @@ def start_gunicorn(
     env: dict[str, str], port: int, application: str = "mcu.wsgi:application"
 ) -> subprocess.Popen[bytes]:
     command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        # The interpreter running this script, so a bench run under another virtualenv (an
+        # optimized Python, see bench/README.md) measures its server under that one too.
+        sys.executable,
+        "-m",
+        "gunicorn",
         application,
         "--workers",
         "2",

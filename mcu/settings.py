@@ -249,6 +249,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes every database connection before and after each task unless this
+# is set (a count of tasks to keep it for): a new PostgreSQL session per task, which was ~12 % of
+# a worker's samples in bench/ingest.py, and every new session works on cold catalog caches. So
+# the fixup never closes one here; mcu/celery.py closes them around a task the way Django does
+# around a web request (older than CONN_MAX_AGE, or unusable after an error).
+CELERY_DB_REUSE_MAX = 2**62
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Issue 3 item 7: warn, mark breaches, escalate. A tick not started within 55 s expires, so
     # a backlog queued during a broker outage does not run as a burst of identical sweeps.

@@ -102,11 +102,11 @@ def _stop(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
 
 
 @pytest.fixture
-def worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
+def worker(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start real Celery workers on a broker; every one is killed at teardown."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(broker_url: str) -> subprocess.Popen[bytes]:
+    def start(broker_url: str, concurrency: int = 2) -> subprocess.Popen[bytes]:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "mcu.settings_test",
@@ -117,7 +117,8 @@ def worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]
             "DB_CONN_MAX_AGE": "60",
         }
         log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
-        command = [sys.executable, "-m", "celery", "-A", "mcu", "worker", "--concurrency", "2"]
+        command = [sys.executable, "-m", "celery", "-A", "mcu", "worker"]
+        command += ["--concurrency", str(concurrency)]
         command += ["-l", "warning", "--without-gossip", "--without-mingle"]
         process = subprocess.Popen(  # noqa: S603 (fixed arguments)
             command,
@@ -303,6 +304,18 @@ def _worker_log(tmp_path: Path) -> str:
     return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(tmp_path.glob("*.log")))
 
 
+def _worker_sessions() -> set[tuple[int, Any]]:
+    """(pid, start) of the PostgreSQL sessions on the test database other than this test's own:
+    the worker's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_start FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
+        return set(cursor.fetchall())
+
+
 # --- scenarios ------------------------------------------------------------------------------
 
 
@@ -374,3 +387,18 @@ def test_broker_down_during_intake_every_accepted_message_becomes_an_incident(
         "inbox": {InboundMessage.State.PROCESSED: 800},
     }, _worker_log(tmp_path)
     print(f"\nscenario 2: recovery {recovery:.1f} s; total {time.monotonic() - started:.1f} s")
+
+
+def test_worker_keeps_its_database_session_from_task_to_task(client, secret, worker, tmp_path):
+    """One PostgreSQL session serves task after task (until ``CONN_MAX_AGE``), as one serves
+    web request after web request: Celery's Django fixup would open a new one for every task,
+    which was ~12 % of a worker's time in bench/ingest.py."""
+    celery_app.control.purge()
+    worker(settings.CELERY_BROKER_URL, concurrency=1)
+    seen = []
+    for batch in batches("session", 4):
+        post_batch(client, secret, batch)
+        wait_until_processed(batch)
+        seen.append(_worker_sessions())
+    assert len(seen[0]) == 1, (seen, _worker_log(tmp_path))
+    assert seen == [seen[0]] * 4, seen
