@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Field, Model
 
 
@@ -82,8 +82,32 @@ def _fetch_prepared(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     (``DB_PREPARED_STATEMENTS=false``, for PgBouncer), the same statement runs unprepared.
 
     The statement bypasses Django's cursor wrapper (Django cannot ask psycopg to prepare), so
-    it is not in ``connection.queries``; database errors are still Django's."""
+    it is not in ``connection.queries``; database errors are still Django's.
+
+    It also stands in for Django's health check (``CONN_HEALTH_CHECKS``), which only Django's
+    own cursors run: the first statement of a request on a kept connection is tried as it is,
+    and if it fails because the connection died since the last request (the database
+    restarted, a failover, an idle timeout), the connection is opened again and the statement
+    retried once — what the check's ``SELECT 1`` would have found, without its round trip on
+    every request. A statement that ran is a passed check for the rest of the request."""
     connection.ensure_connection()
+    checks: Any = connection  # django-stubs do not declare the health-check attributes
+    first_use = (
+        checks.health_check_enabled and not checks.health_check_done and not checks.in_atomic_block
+    )
+    try:
+        rows = _execute_prepared(sql, params)
+    except DatabaseError:
+        if not first_use or connection.is_usable():
+            raise  # the statement itself failed, not the connection
+        connection.close()
+        connection.ensure_connection()
+        rows = _execute_prepared(sql, params)
+    checks.health_check_done = True
+    return rows
+
+
+def _execute_prepared(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         if connection.timezone_name == "UTC":
             # psycopg's own C loader of timestamptz, for this cursor only: a Python loader is
