@@ -44,7 +44,7 @@ from incidents.exceptions import ActorLacksCapability, InvalidInput
 from integrations.channels import adapter_for
 from integrations.models import ImportBatch, InboundMessage
 from integrations.services import xlsx
-from integrations.services.inbox import PROCESS_CHUNK, ItemResult, inbox_accept
+from integrations.services.inbox import PROCESS_CHUNK, ItemResult, inbox_accept, inbox_stored
 from integrations.services.processing import inbound_process
 from mcu.models import Municipality
 from mcu.tenancy import dangerously_unscoped, municipality_scope
@@ -894,17 +894,14 @@ def _stored_by(batch: ImportBatch, results: Sequence[ItemResult]) -> set[str]:
     duplicates = [r.external_id for r in results if r.status == "duplicate"]
     if not duplicates:
         return set()
-    return set(
-        InboundMessage.objects.filter(
-            municipality_id=batch.municipality_id,
-            channel=batch.channel,
-            import_batch=batch,
-            external_id__in=duplicates,
-        )
-        .exclude(external_id="")  # lets the partial unique index answer (inbox._by_external_id)
-        .order_by()
-        .values_list("external_id", flat=True)
+    stored = inbox_stored(
+        municipality_id=batch.municipality_id,
+        channel=batch.channel,
+        external_ids=duplicates,
+        columns=("external_id",),
+        import_batch_id=batch.pk,
     )
+    return {external_id for (external_id,) in stored}
 
 
 def _finish(batch: ImportBatch, errors: list[dict[str, Any]], *, error: str = "") -> ImportBatch:
