@@ -9,7 +9,7 @@ PYTHON := $(VENV)/bin/python
 PIP    := $(PYTHON) -m pip
 MANAGE := $(PYTHON) manage.py
 
-.PHONY: run test lint fmt clean
+.PHONY: run test lint fmt clean bench-venv
 
 # Laptop default for what loads mcu.settings (the server, mypy's Django plugin): with DEBUG off
 # the settings demand SECRET_KEY. Tests use mcu.settings_test, production-like, so not there.
@@ -37,6 +37,20 @@ run: $(VENV)/.installed-run
 # DATABASE_URL / REDIS_URL pass through from the environment unchanged.
 test: $(VENV)/.installed-test
 	$(VENV)/bin/pytest $(ARGS)
+
+# The benches (bench/) measure what production runs: an optimised CPython, as the Docker
+# image's is (profile-guided + link-time optimisation). Debian's python3.11 is built that way;
+# pyenv's builds are not unless asked (PYTHON_CONFIGURE_OPTS="--enable-optimizations --with-lto").
+BENCH_PYTHON ?= /usr/bin/python3.11
+BENCH_VENV   := .venv-bench
+
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(BENCH_PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+bench-venv: $(BENCH_VENV)/.installed
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
