@@ -4,8 +4,8 @@ import os
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import task_postrun, task_prerun, worker_process_init
-from django.db import close_old_connections
+from celery.signals import beat_embedded_init, task_postrun, task_prerun, worker_process_init
+from django.db import close_old_connections, connections
 
 from mcu.gc_tuning import tune_gc
 
@@ -35,3 +35,11 @@ def _close_old_connections(sender: Task | None = None, **_kwargs: Any) -> None:
     if sender is not None and getattr(sender.request, "is_eager", False):
         return
     close_old_connections()
+
+
+@beat_embedded_init.connect
+def _close_connections_in_embedded_beat(**_kwargs: Any) -> None:
+    # The beat embedded in a worker (``worker -B``, the laptop's ``make run``) starts without
+    # the worker's connections: Celery's fixup closed them here until ``CELERY_DB_REUSE_MAX``
+    # switched its closing off, so this does what it did.
+    connections.close_all()
