@@ -24,13 +24,13 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from api.authentication import BearerTokenAuthentication, HasApiToken
-from api.db import table
 from api.errors import BadRequest, api_exception_handler
 from api.models import ApiRequestLog, ApiToken
 from api.params import MAX_VALUE_LENGTH
 from api.renderers import FixedNegotiation, JsonRenderer
 from api.throttling import TokenRateThrottle
 from api.tokens import token_scope
+from mcu.sql import table
 from mcu.tenancy import Scope, reset_scope, set_scope
 
 logger = logging.getLogger(__name__)

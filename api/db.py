@@ -16,20 +16,9 @@ from typing import Any
 
 import psycopg
 from django.db import DatabaseError, connection
-from django.db.models import Field, Model
+from django.db.models import Model
 
-
-def table(model: type[Model]) -> str:
-    """The quoted table of ``model``, for SQL built from the model's own names."""
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def column(model: type[Model], name: str) -> str:
-    """The quoted column of ``model``'s field ``name`` (or attname: ``sector_id``), for SQL
-    built from the model's own names."""
-    field = model._meta.get_field(name)
-    assert isinstance(field, Field), name  # a concrete column, not a reverse relation
-    return connection.ops.quote_name(field.column)
+from mcu.sql import column
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import QueryDict
 
-from api.db import column, fetch_rows, table
+from api.db import fetch_rows
 from api.errors import BadRequest
 from api.params import parse_bool, parse_datetime
 from incidents.models import OPEN_STATUSES, Incident, Status, Topic
+from mcu.sql import column, table
 from roles.models import Channel, Sector
 
 T = TypeVar("T")

@@ -37,10 +37,11 @@ from django.db import connection
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from api.db import Computed, column, fetch_rows, table
+from api.db import Computed, fetch_rows
 from api.errors import bad_param
 from api.filters import IncidentFilters, incident_column
 from incidents.models import Incident
+from mcu.sql import column, table
 from mcu.tenancy import WrongMunicipality, require_scope
 
 MAX_PAGE_SIZE = 1000

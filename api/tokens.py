@@ -23,9 +23,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api.db import column, fetch_rows, table
+from api.db import fetch_rows
 from api.models import ApiToken
 from mcu.models import Municipality, Region
+from mcu.sql import column, table
 
 logger = logging.getLogger(__name__)
 TOKEN_PREFIX = "mcu_"  # noqa: S105 — a marker that tells the secret apart, not a secret

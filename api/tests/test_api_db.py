@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 
-from api.db import column, fetch_rows
+from api.db import fetch_rows
 from incidents.models import Incident
 from incidents.tests.factories import make_incident
+from mcu.sql import column, table
 from mcu.tenancy import municipality_scope
 
 pytestmark = pytest.mark.django_db
@@ -20,11 +20,10 @@ def test_times_are_the_orms_instants_in_utc(yugra) -> None:
     are made aware: either way the same aware instants as the ORM's, in ``datetime.UTC``."""
     received = datetime(2026, 3, 1, 23, 59, 59, 999_999, tzinfo=UTC) + timedelta(hours=5)
     incident = make_incident(yugra, received_at=received)
-    table = connection.ops.quote_name(Incident._meta.db_table)
     names = ("received_at", "updated_at", "answered_at")
     sql = (
         f"SELECT {', '.join(column(Incident, name) for name in names)} "  # noqa: S608
-        f"FROM {table} WHERE {column(Incident, 'id')} = %s"
+        f"FROM {table(Incident)} WHERE {column(Incident, 'id')} = %s"
     )
     (row,) = fetch_rows(sql, [incident.pk])
     with municipality_scope(yugra.pk):

@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field
 
 from incidents.services.bulk import insert_rows
 from integrations.channels import adapter_for
@@ -21,6 +20,7 @@ from integrations.channels.base import ParsedMessage, PayloadInvalid
 from integrations.models import InboundMessage
 from integrations.services import normalized
 from mcu.models import Municipality
+from mcu.sql import column, table
 from mcu.tenancy import WrongMunicipality, require_scope
 
 logger = logging.getLogger(__name__)
@@ -226,8 +226,7 @@ def inbox_stored(
         if import_batch_id is not None:
             rows = rows.filter(import_batch_id=import_batch_id)
         return list(rows.exclude(external_id="").order_by().values_list(*columns))
-    quote = connection.ops.quote_name
-    names = ", ".join(f"m.{_column(name)}" for name in columns)
+    names = ", ".join(f"m.{column(InboundMessage, name)}" for name in columns)
     batch = "AND m.import_batch_id = %s" if import_batch_id is not None else ""
     # Only the model's own table and column names go into the text; values are parameters.
     sql = f"""
@@ -235,7 +234,7 @@ def inbox_stored(
           FROM jsonb_array_elements_text(%s::jsonb) AS wanted(external_id)
          CROSS JOIN LATERAL (
                SELECT {names}
-                 FROM {quote(InboundMessage._meta.db_table)} m
+                 FROM {table(InboundMessage)} m
                 WHERE m.municipality_id = %s AND m.channel = %s
                   AND m.external_id = wanted.external_id AND m.external_id <> ''
                   {batch}
@@ -248,12 +247,6 @@ def inbox_stored(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def _column(name: str) -> str:
-    field = InboundMessage._meta.get_field(name)
-    assert isinstance(field, Field), name  # a concrete column, not a reverse relation
-    return connection.ops.quote_name(field.column)
 
 
 def _insert(
