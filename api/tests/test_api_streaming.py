@@ -124,10 +124,10 @@ def test_pages_run_prepared_on_generic_plans(api, yugra) -> None:
     for _ in range(3):
         make_incident(yugra)
     client = api(region_codes=["86"])
-    before = _plans(PAGE_STATEMENT)
+    generic_before, custom_before = _plans(PAGE_STATEMENT)
     for _ in range(3):
         assert client.get("/api/v1/incidents/", {"status": "new"}).status_code == 200
-    (generic_after, custom_after), (generic_before, custom_before) = _plans(PAGE_STATEMENT), before
+    generic_after, custom_after = _plans(PAGE_STATEMENT)
     generic, custom = generic_after - generic_before, custom_after - custom_before
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
