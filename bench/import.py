@@ -373,10 +373,14 @@ class Bench:
 
         deadline = time.perf_counter() + limit
         with municipality_scope(self.municipality.pk):
+            # The municipality's pending rows since the batch began (only the batch's, in a
+            # bench database), read through the pending rows' own index: filtered by batch,
+            # PostgreSQL walked all 100 000 rows of the batch, ~0.3 s of a core per poll that
+            # the worker finishing the batch was short of.
             rows = InboundMessage.objects.filter(
                 municipality=self.municipality,
-                import_batch=batch,
                 state=InboundMessage.State.PENDING,
+                received_at__gte=batch.created_at,
             )
             while (pending := rows.count()) and time.perf_counter() < deadline:
                 time.sleep(0.1)
