@@ -865,6 +865,7 @@ def _store(
             received_at=timezone.now(),
             source=InboundMessage.Source.IMPORT,
             import_batch_id=batch.pk,
+            plain_items=True,  # the translation above writes strings and booleans only
         )
         ours = _stored_by(batch, results) if resumed else set()
         for result in results:

@@ -66,6 +66,18 @@ def _raw(item: Any) -> str:
     return json.dumps(item, ensure_ascii=False)
 
 
+def _raw_plain(item: Any) -> str:
+    """``_raw`` for an item of strings, booleans, None, dicts and lists only — what an import
+    makes of a spreadsheet row: the same JSON value, written ~5× faster (a twentieth of an
+    import's own time went to ``json.dumps``). orjson writes other JSON than ``json.dumps``
+    only for floats that are not finite (``null`` for ``NaN``) and integers beyond 64 bits,
+    which is why a webhook's payloads, taken as sent, keep ``_raw``."""
+    try:
+        return orjson.dumps(item).decode()
+    except orjson.JSONEncodeError:  # a lone surrogate in a string: json.dumps keeps it
+        return _raw(item)
+
+
 def decode_body(body: bytes) -> list[Any]:
     try:
         data = json.loads(body.decode("utf-8"))
@@ -119,12 +131,15 @@ def inbox_accept(
     received_at: datetime,
     source: str = InboundMessage.Source.WEBHOOK,
     import_batch_id: int | None = None,
+    plain_items: bool = False,
 ) -> list[ItemResult]:
     """Store every item: valid ones pending (or reported duplicate), invalid ones failed.
 
     Runs in the caller's transaction; processing is enqueued after it commits, so a message is
-    acknowledged only once its row is durable.
+    acknowledged only once its row is durable. ``plain_items``: the caller built the items
+    from strings, booleans and None alone (an import), so their bodies take the faster writer.
     """
+    raw = _raw_plain if plain_items else _raw
     adapter = adapter_for(channel)
     if adapter is None:
         raise BodyInvalid(f"Неизвестный канал: {channel}")
@@ -141,7 +156,7 @@ def inbox_accept(
             "municipality_id": municipality.pk,
             "channel": channel,
             "source": source,
-            "body": _raw(item),
+            "body": raw(item),
             "headers": headers,
             "received_at": received_at,
             "import_batch_id": import_batch_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -118,9 +119,10 @@ def inbox(municipality: Municipality, **filters: Any) -> list[tuple[str, str]]:
         )
 
 
-def body(municipality: Municipality, external_id: str) -> str:
+def body(municipality: Municipality, external_id: str) -> Any:
+    """The JSON the row was stored as (the inbox keeps it as text)."""
     with municipality_scope(municipality.pk):
-        return InboundMessage.objects.get(external_id=external_id).body
+        return json.loads(InboundMessage.objects.get(external_id=external_id).body)
 
 
 # ------------------------------------------------------------------ 10 000 rows, 3 % bad
@@ -249,11 +251,12 @@ def test_csv_cp1251_semicolons_title_rows_and_multiline_text(municipality):
             "reason": "Ожидается «Да» или «Нет» (или 1 / 0), указано «нет?».",
         }
     ]
-    assert "Первая строка\\nвторая строка; с точкой с запятой" in body(municipality, "POS-1")
+    assert body(municipality, "POS-1")["text"] == "Первая строка\nвторая строка; с точкой с запятой"
     # No code in the export: a stable one derived from the name, for routing rules.
-    assert '"category": {"code": "благоустройство", "name": "Благоустройство"}' in body(
-        municipality, "POS-3"
-    )
+    assert body(municipality, "POS-3")["category"] == {
+        "code": "благоустройство",
+        "name": "Благоустройство",
+    }
 
 
 def test_csv_utf8_bom_commas_and_synonym_headers(municipality):
@@ -279,11 +282,11 @@ def test_csv_utf8_bom_commas_and_synonym_headers(municipality):
 
     assert batch.state == ImportBatch.State.DONE, batch.error
     assert (batch.total_rows, batch.imported, batch.errors) == (2, 2, [])
-    assert '"created_at": "2026-03-05T14:30:00+03:00"' in body(municipality, "1001")
-    assert '"fast_track": true' in body(municipality, "1001")
+    assert body(municipality, "1001")["created_at"] == "2026-03-05T14:30:00+03:00"
+    assert body(municipality, "1001")["fast_track"] is True
     # No offset: local time of the municipality (Asia/Yekaterinburg), not UTC.
-    assert '"created_at": "2026-03-05T14:30:00+05:00"' in body(municipality, "1002")
-    assert '"text": "Течёт крыша"' in body(municipality, "1002")  # NUL, BEL dropped
+    assert body(municipality, "1002")["created_at"] == "2026-03-05T14:30:00+05:00"
+    assert body(municipality, "1002")["text"] == "Течёт крыша"  # NUL, BEL dropped
 
 
 def test_xlsx_cells_as_excel_keeps_them(municipality):
@@ -306,9 +309,9 @@ def test_xlsx_cells_as_excel_keeps_them(municipality):
         {"row": 5, "column": "Дата создания", "reason": "Указана только дата, без времени."}
     ]
     stored = body(municipality, "5")
-    assert '"created_at": "2026-03-05T14:30:00+05:00"' in stored
-    assert '"lat": "62.451235"' in stored
-    assert '"phone": "79001234567"' in stored
+    assert stored["created_at"] == "2026-03-05T14:30:00+05:00"
+    assert stored["coordinates"]["lat"] == "62.451235"
+    assert stored["applicant"]["phone"] == "79001234567"
 
 
 def test_duplicate_id_inside_one_file_is_one_message(municipality):
@@ -431,8 +434,8 @@ def test_im_export(municipality):
     assert batch.state == ImportBatch.State.DONE, batch.error
     assert (batch.total_rows, batch.imported) == (3, 2)
     assert [(e["row"], e["column"]) for e in batch.errors] == [(4, "Ссылка")]
-    assert '"network": "vk"' in body(municipality, "im-1")
-    assert '"published_at": "2026-03-05T09:20:00+05:00"' in body(municipality, "im-2")
+    assert body(municipality, "im-1")["network"] == "vk"
+    assert body(municipality, "im-2")["published_at"] == "2026-03-05T09:20:00+05:00"
     with municipality_scope(municipality.pk):
         ids = list(InboundMessage.objects.filter(state="pending").values_list("pk", flat=True))
     assert inbound_process(municipality_id=municipality.pk, inbound_ids=ids).processed == 2
