@@ -13,7 +13,7 @@ from integrations.services.inbox import _raw, _raw_plain, storable
 @pytest.mark.parametrize(
     "text",
     [
-        "Яма на дороге 🚧 «у дома» \"10\"",
+        'Яма на дороге 🚧 «у дома» "10"',
         "NUL\x00 BEL\x07 DEL\x7f TAB\t LF\n CR\r",
         "<script>alert('x')</script> & \\ /",
         "\u2028\u2029 line separators",
