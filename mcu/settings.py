@@ -330,6 +330,11 @@ MCU_WEBHOOK_MAX_BYTES: int = env.int("MCU_WEBHOOK_MAX_BYTES", default=10 * 1024 
 DATA_UPLOAD_MAX_MEMORY_SIZE = MCU_WEBHOOK_MAX_BYTES + 1024
 # An uploaded ПОС / ИМ export above this is refused next to the file field.
 MCU_IMPORT_MAX_BYTES: int = env.int("MCU_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# An XLSX export's parts unpacked, at most (a sheet's cells are held in memory while it is read,
+# ~its XML's size): 512 MiB is ~360 000 rows of a ПОС export; more, or a zip bomb, is refused.
+MCU_IMPORT_MAX_UNPACKED_BYTES: int = env.int(
+    "MCU_IMPORT_MAX_UNPACKED_BYTES", default=512 * 1024 * 1024
+)
 # Called inside answer_publish's transaction (see incidents.services.answers).
 MCU_ANSWER_PUBLISHED_HOOKS = ["integrations.services.outbox.outbox_enqueue_for_answer"]
 # Where each channel's answers go: "im=https://im.example.ru/answers,pos=…". A channel with no

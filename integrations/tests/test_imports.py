@@ -378,8 +378,8 @@ def test_unreadable_file_fails_and_imports_nothing(municipality, name, data, err
         assert ImportBatch.objects.get().file_name == name  # kept, with the file, to inspect
 
 
-def test_file_broken_part_way_keeps_the_rows_before_and_says_where(municipality):
-    """A sheet cut off mid-way (a <dimension> present, so openpyxl streams into the break)."""
+def test_sheet_broken_part_way_is_refused_whole_and_the_fixed_file_imports(municipality):
+    """A sheet cut off mid-way: nothing of it is stored, so the fixed file imports every row."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -397,13 +397,11 @@ def test_file_broken_part_way_keeps_the_rows_before_and_says_where(municipality)
 
     broken = run(municipality, cut.getvalue())
     assert broken.state == ImportBatch.State.FAILED
-    assert 1000 < broken.total_rows < 2000
-    assert broken.imported == broken.total_rows  # every whole row before the break
-    last_row = broken.total_rows + 1  # the header is row 1
-    assert broken.error.startswith(f"Файл повреждён после строки {last_row}: ")
-    # The fixed file completes the import; the rows already in are duplicates, not twins.
+    assert broken.error.startswith("Не удалось прочитать лист «Sheet»: ")
+    assert (broken.total_rows, broken.imported) == (0, 0)
+    assert inbox(municipality) == []
     fixed = run(municipality, whole.getvalue())
-    assert (fixed.imported, fixed.duplicates) == (3000 - broken.imported, broken.imported)
+    assert (fixed.state, fixed.imported, fixed.duplicates) == (ImportBatch.State.DONE, 3000, 0)
 
 
 # ------------------------------------------------------------------ ИМ
