@@ -173,6 +173,34 @@ def test_the_parsed_message_is_kept_and_a_retry_parses_the_body_again(
     assert states([pk]) == {"r-1": ("processed", "r-1")}
 
 
+def test_a_fixed_row_retried_is_processed_and_keeps_no_old_error(
+    municipality: Municipality,
+) -> None:
+    """The administrator sees a failed row's field errors, fixes the cause, retries: the row
+    that became an incident shows no error any more."""
+    row = InboundMessage.objects.create(
+        municipality=municipality,
+        channel="pos",
+        external_id="x-1",
+        source=InboundMessage.Source.WEBHOOK,
+        body=json.dumps(pos("x-1", created_at="вчера")),
+        received_at=RECEIVED,
+    )
+    inbound_process(municipality_id=municipality.pk, inbound_ids=[row.pk])
+    row.refresh_from_db()
+    assert (row.state, list(row.error_fields), row.attempts) == ("failed", ["created_at"], 1)
+    row.body = json.dumps(pos("x-1"))  # the fix (here: the sender's, in the stored body)
+    row.save(update_fields=["body"])
+
+    with transaction.atomic():
+        inbound_retry(inbound=InboundMessage.objects.get(pk=row.pk))
+    inbound_process(municipality_id=municipality.pk, inbound_ids=[row.pk])
+
+    row.refresh_from_db()
+    assert (row.state, row.error, row.error_fields, row.attempts) == ("processed", "", {}, 1)
+    assert states([row.pk]) == {"x-1": ("processed", "x-1")}
+
+
 def test_a_batch_that_fails_unexpectedly_is_made_row_by_row(
     municipality: Municipality, monkeypatch: pytest.MonkeyPatch
 ) -> None:
