@@ -56,6 +56,19 @@ def accept(municipality: Municipality, items: list[dict[str, Any]]) -> list[int]
     )
 
 
+def unparsed(municipality: Municipality, external_id: str, body: str) -> InboundMessage:
+    """A pending row without its parsed form — stored before the form was kept, or after a
+    retry: processing parses its body."""
+    return InboundMessage.objects.create(
+        municipality=municipality,
+        channel="pos",
+        external_id=external_id,
+        source=InboundMessage.Source.WEBHOOK,
+        body=body,
+        received_at=RECEIVED,
+    )
+
+
 def states(ids: list[int]) -> dict[str, tuple[str, str | None]]:
     return {
         row.external_id: (row.state, row.incident.external_id if row.incident else None)
@@ -125,23 +138,8 @@ def test_a_message_whose_incident_exists_is_a_duplicate_of_it(municipality: Muni
 
 def test_bad_rows_fail_alone_with_their_error(municipality: Municipality) -> None:
     ids = accept(municipality, [pos("g-1")])
-    # Rows stored before the parsed form was kept (or after a retry) are parsed from the body.
-    broken = InboundMessage.objects.create(
-        municipality=municipality,
-        channel="pos",
-        external_id="g-2",
-        source=InboundMessage.Source.WEBHOOK,
-        body=json.dumps(pos("g-2", created_at="вчера")),
-        received_at=RECEIVED,
-    )
-    not_json = InboundMessage.objects.create(
-        municipality=municipality,
-        channel="pos",
-        external_id="g-3",
-        source=InboundMessage.Source.WEBHOOK,
-        body="{not json",
-        received_at=RECEIVED,
-    )
+    broken = unparsed(municipality, "g-2", json.dumps(pos("g-2", created_at="вчера")))
+    not_json = unparsed(municipality, "g-3", "{not json")
 
     result = inbound_process(
         municipality_id=municipality.pk, inbound_ids=[*ids, broken.pk, not_json.pk]
@@ -178,14 +176,7 @@ def test_a_fixed_row_retried_is_processed_and_keeps_no_old_error(
 ) -> None:
     """The administrator sees a failed row's field errors, fixes the cause, retries: the row
     that became an incident shows no error any more."""
-    row = InboundMessage.objects.create(
-        municipality=municipality,
-        channel="pos",
-        external_id="x-1",
-        source=InboundMessage.Source.WEBHOOK,
-        body=json.dumps(pos("x-1", created_at="вчера")),
-        received_at=RECEIVED,
-    )
+    row = unparsed(municipality, "x-1", json.dumps(pos("x-1", created_at="вчера")))
     inbound_process(municipality_id=municipality.pk, inbound_ids=[row.pk])
     row.refresh_from_db()
     assert (row.state, list(row.error_fields), row.attempts) == ("failed", ["created_at"], 1)
