@@ -62,7 +62,6 @@ CHUNK = 500  # rows per inbox_accept call and per transaction
 IMPORT_STALE_AFTER = timedelta(minutes=5)
 HEADER_SEARCH_ROWS = 20  # exports put a title and a period above the header
 CSV_DELIMITERS = (";", ",", "\t")  # Russian Excel writes ';'
-_INFLATE_CHUNK = 1 << 20  # bytes of a zip member inflated at a time
 CSV_FIELD_LIMIT = 1_000_000  # a message text may be 100 000 characters; csv's default is 131 072
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls (Excel 97–2003)
@@ -563,6 +562,7 @@ def _check_unpacked(data: bytes) -> None:
 
 
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # a zip member's local file header
+_INFLATE_CHUNK = 1 << 20  # bytes of a zip member inflated at a time
 
 
 def _unpacked_size(data: bytes, info: zipfile.ZipInfo, budget: int) -> int:

@@ -59,15 +59,12 @@ def rewritten(data: bytes, part: str, change: Any) -> bytes:
 
 
 def header_cells(row: int = 1, first: str = "A") -> str:
-    letters = "ABCDEFGHIJ"[letters_index(first) :]
+    """The ПОС header as inline-string cells of one row, from column ``first`` on."""
+    letters = "ABCDEFGHIJ"[ord(first) - ord("A") :]
     return "".join(
         f'<c r="{letter}{row}" t="inlineStr"><is><t>{title}</t></is></c>'
         for letter, title in zip(letters, POS_TITLES, strict=False)
     )
-
-
-def letters_index(letter: str) -> int:
-    return ord(letter) - ord("A")
 
 
 def handmade(sheet: str, *, strings: str = "", date1904: bool = False) -> bytes:
