@@ -657,7 +657,8 @@ def _decode(data: bytes) -> str:
 def _guarded(
     rows: Iterator[tuple[int, Sequence[Any]]],
 ) -> Iterator[tuple[int, Sequence[Any]]]:
-    """A file that breaks part-way (a truncated zip, a broken quote) says where it broke."""
+    """A CSV that breaks part-way (a broken quote, a field over the limit) says where it broke
+    (an XLSX sheet is read whole by calamine first: a broken one is refused before any row)."""
     number = 0
     while True:
         try:
@@ -928,8 +929,8 @@ def _load(
                 _store(batch, spec, table, municipality, pending, errors, resumed=resumed)
                 pending = []
     except FileUnreadable:
-        # Broken part-way: every whole row before the break is kept, so the report's "after
-        # row N" is true and importing the fixed file adds only the rest.
+        # A CSV broken part-way: every whole row before the break is kept, so the report's
+        # "after row N" is true and importing the fixed file adds only the rest.
         if pending:
             _store(batch, spec, table, municipality, pending, errors, resumed=resumed)
         raise
