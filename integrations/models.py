@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Answer, Incident, Topic
-from mcu.models import TenantModel
+from mcu.models import Municipality, TenantModel
 from roles.models import Channel, OrgUnit, Sector
 
 
@@ -84,6 +84,15 @@ class InboundMessage(TenantModel):
         WEBHOOK = "webhook", _("Вебхук")
         IMPORT = "import", _("Импорт файла")
 
+    # No index of its own: the unique key and ``inbound_mun_state`` begin with it, and every
+    # index is one more entry written per row, twice (accepted, then processed).
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("муниципальное образование"),
+        db_index=False,
+    )
     channel = models.CharField(_("канал"), max_length=16, choices=Channel.choices)
     # Blank when the payload has no usable id (it is then a failed row, never an incident).
     external_id = models.CharField(_("номер в канале"), max_length=200, blank=True)
@@ -91,8 +100,14 @@ class InboundMessage(TenantModel):
     body = models.TextField(_("тело сообщения (как получено)"))
     # What the adapter made of ``body`` when it was accepted (``services/normalized.py``): the
     # worker turns it into an incident without validating the payload a second time. ``body``
-    # stays the truth: a retry after a fix clears this and parses the body again.
-    normalized = models.JSONField(_("разобранное сообщение"), null=True, blank=True, editable=False)
+    # stays the truth: a retry after a fix clears this and parses the body again. Processing
+    # clears it too once the row is done: it is needed no more, and every row of a large import
+    # would keep ~0.8 KB of it for good. JSON kept as text, not ``jsonb``: nothing queries inside
+    # it, and PostgreSQL's converting it in and out was most of the claim query's time
+    # (bench/import.py).
+    normalized = models.TextField(
+        _("разобранное сообщение"), blank=True, default="", editable=False
+    )
     headers = models.JSONField(_("заголовки"), default=dict, blank=True)
     received_at = models.DateTimeField(_("получено"), db_index=True)
     state = models.CharField(

@@ -165,7 +165,7 @@ def inbox_accept(
             "error": "",
             "error_fields": {},
             "delivery": None,
-            "normalized": None,
+            "normalized": "",
             **values,
         }
 

@@ -9,6 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from incidents.services.intake import IncomingMessage
 from integrations.channels.base import ParsedMessage
 
@@ -18,7 +20,9 @@ _DECIMALS = ("latitude", "longitude")
 _FIELDS = frozenset(field.name for field in dataclasses.fields(IncomingMessage))
 
 
-def dump(parsed: ParsedMessage) -> dict[str, Any]:
+def dump(parsed: ParsedMessage) -> str:
+    """The message as JSON text (strings, numbers, booleans and None: orjson writes them as the
+    standard module would)."""
     message = parsed.message
     out: dict[str, Any] = {"v": VERSION, "category_code": parsed.category_code}
     for name in _FIELDS:
@@ -28,11 +32,17 @@ def dump(parsed: ParsedMessage) -> dict[str, Any]:
         elif isinstance(value, Decimal):
             value = str(value)
         out[name] = value
-    return out
+    return orjson.dumps(out).decode()
 
 
-def load(data: Any) -> ParsedMessage | None:
+def load(text: str) -> ParsedMessage | None:
     """The stored message, or None when there is none usable (then parse the body)."""
+    if not text:
+        return None
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
     if not isinstance(data, dict) or data.get("v") != VERSION:
         return None
     if set(data) - {"v", "category_code"} != _FIELDS:

@@ -84,7 +84,10 @@ def test_a_batch_becomes_incidents_and_its_rows_are_marked(municipality: Municip
     assert (result.processed, result.duplicates, result.failed, result.skipped) == (5, 0, 0, 0)
     assert states(ids) == {f"p-{n}": ("processed", f"p-{n}") for n in range(5)}
     rows = InboundMessage.objects.filter(pk__in=ids)
-    assert {(r.attempts, r.error, r.processed_at is not None) for r in rows} == {(1, "", True)}
+    # Done: the body stays as received, the parsed form is not kept.
+    done = {(r.attempts, r.error, r.processed_at is not None, r.normalized) for r in rows}
+    assert done == {(1, "", True, "")}
+    assert {json.loads(r.body)["id"] for r in rows} == {f"p-{n}" for n in range(5)}
     incidents = Incident.objects.filter(external_id__startswith="p-")
     assert {(i.channel, i.due_at is not None) for i in incidents} == {("pos", True)}
     created = IncidentEvent.objects.filter(incident__in=incidents, kind=IncidentEvent.Kind.CREATED)
@@ -158,17 +161,32 @@ def test_the_parsed_message_is_kept_and_a_retry_parses_the_body_again(
 ) -> None:
     (pk,) = accept(municipality, [pos("r-1")])
     row = InboundMessage.objects.get(pk=pk)
-    assert row.normalized is not None
-    assert row.normalized["external_id"] == "r-1"
+    assert row.normalized
+    assert json.loads(row.normalized)["external_id"] == "r-1"
     row.state = InboundMessage.State.FAILED
     row.save(update_fields=["state"])
 
     inbound_retry(inbound=InboundMessage.objects.get(pk=pk))
 
     row.refresh_from_db()
-    assert (row.state, row.normalized) == ("pending", None)
+    assert (row.state, row.normalized) == ("pending", "")
     inbound_process(municipality_id=municipality.pk, inbound_ids=[pk])
     assert states([pk]) == {"r-1": ("processed", "r-1")}
+
+
+@pytest.mark.parametrize("stored", ["{not json", '{"v": 0}', "[]"])
+def test_a_parsed_form_that_cannot_be_read_is_made_from_the_body(
+    municipality: Municipality, stored: str
+) -> None:
+    """A parsed form from an older release, or damaged: the body is the truth."""
+    row = unparsed(municipality, "u-1", json.dumps(pos("u-1")))
+    row.normalized = stored
+    row.save(update_fields=["normalized"])
+
+    result = inbound_process(municipality_id=municipality.pk, inbound_ids=[row.pk])
+
+    assert result.processed == 1
+    assert states([row.pk]) == {"u-1": ("processed", "u-1")}
 
 
 def test_a_fixed_row_retried_is_processed_and_keeps_no_old_error(
