@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +79,8 @@ class Catalog:
     links: dict[int, SectorTopic]
     policies: list[SlaPolicy]
     seats: RoleSeats
+    # ``policy``'s answers: a batch asks the same few questions hundreds of times.
+    chosen: dict[tuple[Any, ...], SlaPolicy | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, municipality: Municipality) -> Catalog:
@@ -121,15 +123,29 @@ class Catalog:
     def policy(self, incident: Incident, stage: str) -> SlaPolicy | None:
         """``policies.policy_for`` from memory: the topic's own, its parent's, the channel's."""
         topic = incident.topic
+        key = (
+            incident.channel,
+            stage,
+            incident.fast_track,
+            topic.pk if topic else None,
+            topic.parent_id if topic else None,
+        )
+        if key not in self.chosen:
+            self.chosen[key] = self._policy(topic, incident.channel, incident.fast_track, stage)
+        return self.chosen[key]
+
+    def _policy(
+        self, topic: Topic | None, channel: str, fast_track: bool, stage: str
+    ) -> SlaPolicy | None:
         topic_ids = {
             t for t in (topic.pk if topic else None, topic.parent_id if topic else None) if t
         }
         candidates = [
             policy
             for policy in self.policies
-            if policy.channel == incident.channel
+            if policy.channel == channel
             and policy.stage == stage
-            and policy.fast_track in (incident.fast_track, False)
+            and policy.fast_track in (fast_track, False)
             and (policy.topic_id is None or policy.topic_id in topic_ids)
         ]
 
@@ -139,7 +155,7 @@ class Catalog:
                 if policy.topic_id is None
                 else (2 if topic and policy.topic_id == topic.pk else 1)
             )
-            return (int(policy.fast_track == incident.fast_track), topic_rank)
+            return (int(policy.fast_track == fast_track), topic_rank)
 
         return max(candidates, key=rank, default=None)
 

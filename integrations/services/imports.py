@@ -140,6 +140,8 @@ class Row:
 
 def clean(value: str) -> str:
     """NUL and the control characters XML cannot hold (what openpyxl refuses), trimmed."""
+    if value.isprintable():  # holds none of them: most cells, without the regex (~4 % of a read)
+        return value.strip()
     return ILLEGAL_CHARACTERS_RE.sub("", value).strip()
 
 
