@@ -21,6 +21,7 @@ from integrations.models import InboundMessage, RoutingRule
 from integrations.services import normalized
 from integrations.services.routing import apply_rules, rules_for
 from mcu.models import Municipality
+from mcu.sql import column, table
 from mcu.tenancy import dangerously_unscoped, municipality_scope
 
 logger = logging.getLogger(__name__)
@@ -222,20 +223,21 @@ def _save(rows: list[InboundMessage]) -> None:
             for row in rows
         ]
     ).decode()
+    # The document's keys are the fields' attnames; the table's names come from the model.
+    names = {name: column(InboundMessage, name) for name in (*SAVED_FIELDS, "id", "municipality")}
+    sql = f"""
+        UPDATE {table(InboundMessage)} AS m
+           SET {names["attempts"]} = v.attempts, {names["state"]} = v.state,
+               {names["error"]} = v.error, {names["error_fields"]} = v.error_fields,
+               {names["incident"]} = v.incident_id, {names["processed_at"]} = v.processed_at,
+               {names["normalized"]} = v.normalized
+          FROM jsonb_to_recordset(%s::jsonb)
+               AS v(id bigint, attempts integer, state text, error text, error_fields jsonb,
+                    incident_id bigint, processed_at timestamptz, normalized text)
+         WHERE m.{names["id"]} = v.id AND m.{names["municipality"]} = %s
+    """  # noqa: S608  # names from the model; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE integrations_inboundmessage AS m
-               SET attempts = v.attempts, state = v.state, error = v.error,
-                   error_fields = v.error_fields, incident_id = v.incident_id,
-                   processed_at = v.processed_at, normalized = v.normalized
-              FROM jsonb_to_recordset(%s::jsonb)
-                   AS v(id bigint, attempts integer, state text, error text, error_fields jsonb,
-                        incident_id bigint, processed_at timestamptz, normalized text)
-             WHERE m.id = v.id AND m.municipality_id = %s
-            """,
-            [document, municipality_ids.pop()],
-        )
+        cursor.execute(sql, [document, municipality_ids.pop()])
 
 
 def _describe(error: Exception) -> str:
