@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.deadlines import Unit
-from mcu.models import Municipality, TenantModel
+from mcu.models import TenantModel, municipality_key
 from roles.models import Channel, OrgUnit, Sector
 
 
@@ -203,13 +203,7 @@ class Incident(TenantModel):
     # A wide row (~1.1 KB) with many indexes: every non-HOT update rewrites all of them. The
     # deadline sweep therefore writes ``IncidentClock``, never this row; single-column indexes
     # that a composite below already covers are switched off all the same (19 → 11 indexes).
-    municipality = models.ForeignKey(
-        Municipality,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("муниципальное образование"),
-        db_index=False,
-    )
+    municipality = municipality_key(db_index=False)
     channel = models.CharField(_("канал"), max_length=16, choices=Channel.choices)
     external_id = models.CharField(_("номер в канале"), max_length=200)
     kind = models.CharField(_("вид"), max_length=16, choices=Kind.choices, default=Kind.MESSAGE)
@@ -476,15 +470,9 @@ class IncidentClock(TenantModel):
         related_name="clock",
         verbose_name=_("инцидент"),
     )
-    municipality = models.ForeignKey(
-        Municipality,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("муниципальное образование"),
-        # Never read by municipality alone (the sweep spans all of them; a row is reached by its
-        # incident); an index here would be one more entry to write per flagged row.
-        db_index=False,
-    )
+    # Never read by municipality alone (the sweep spans all of them; a row is reached by its
+    # incident); an index here would be one more entry to write per flagged row.
+    municipality = municipality_key(db_index=False)
     is_open = models.BooleanField(_("срок идёт"), default=True)
     due_at = models.DateTimeField(_("срок"), null=True, blank=True)
     warn_at = models.DateTimeField(_("предупредить в"), null=True, blank=True)
@@ -690,15 +678,9 @@ class Approval(TenantModel):
 class IncidentEvent(TenantModel):
     """The timeline and the audit trail are the same table (DESIGN §4)."""
 
-    municipality = models.ForeignKey(
-        Municipality,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("муниципальное образование"),
-        # Read by incident (event_incident_at); five values are no index worth its upkeep.
-        db_index=False,
-        db_constraint=False,  # see above
-    )
+    # Read by incident (event_incident_at); five values are no index worth its upkeep. No
+    # database constraint: see above.
+    municipality = municipality_key(db_index=False, db_constraint=False)
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Поступило")
@@ -756,14 +738,8 @@ class IncidentEvent(TenantModel):
 class Notification(TenantModel):
     """In-app notification (the bell); the same event is e-mailed."""
 
-    municipality = models.ForeignKey(
-        Municipality,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("муниципальное образование"),
-        db_index=False,  # read by user (notification_unread, the user index)
-        db_constraint=False,  # see above
-    )
+    # Read by user (notification_unread, the user index). No database constraint: see above.
+    municipality = municipality_key(db_index=False, db_constraint=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

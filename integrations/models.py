@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Answer, Incident, Topic
-from mcu.models import Municipality, TenantModel
+from mcu.models import TenantModel, municipality_key
 from roles.models import Channel, OrgUnit, Sector
 
 
@@ -86,13 +86,7 @@ class InboundMessage(TenantModel):
 
     # No index of its own: the unique key and ``inbound_mun_state`` begin with it, and every
     # index is one more entry written per row, twice (accepted, then processed).
-    municipality = models.ForeignKey(
-        Municipality,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("муниципальное образование"),
-        db_index=False,
-    )
+    municipality = municipality_key(db_index=False)
     channel = models.CharField(_("канал"), max_length=16, choices=Channel.choices)
     # Blank when the payload has no usable id (it is then a failed row, never an incident).
     external_id = models.CharField(_("номер в канале"), max_length=200, blank=True)

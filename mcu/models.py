@@ -110,6 +110,22 @@ class TenantManager(models.Manager[_M], Generic[_M]):
         return queryset.filter(municipality_id__in=scope.municipality_ids)
 
 
+def municipality_key(
+    *, db_index: bool = True, db_constraint: bool = True
+) -> models.ForeignKey[Municipality, Municipality]:
+    """A tenant-owned row's municipality, as ``TenantModel`` declares it. A model redeclares it
+    through this to drop the index (a composite index begins with the column, or nothing reads
+    by it alone) or the constraint, and says why beside it."""
+    return models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("муниципальное образование"),
+        db_index=db_index,
+        db_constraint=db_constraint,
+    )
+
+
 class TenantModel(models.Model):
     """Base of every tenant-owned model (STYLE.md §Tenancy).
 
@@ -117,13 +133,7 @@ class TenantModel(models.Model):
     key, ``refresh_from_db``, updates on ``save``) are scoped too and cannot cross tenants.
     """
 
-    municipality = models.ForeignKey(
-        Municipality,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("муниципальное образование"),
-        db_index=True,
-    )
+    municipality = municipality_key()
 
     objects = TenantManager()
 
