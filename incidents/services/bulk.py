@@ -102,20 +102,33 @@ def unsaved(model: type[M], **values: Any) -> M:
     positional constructor (the path rows read from the database take). The keyword path walks
     every field of the model for each instance: 26 µs for a 48-column incident against 7, which
     in a 100 000-message import was 2 s of the worker's time (bench/import.py). A related
-    object passed by name is cached on the instance as the keyword path caches it."""
+    object passed by name is cached on the instance as the keyword path caches it. The fields'
+    defaults are worked out once per model (``_Plan``): only a default made per instance is
+    made per instance."""
     plan = _plan(model)
     unknown = values.keys() - plan.names
     if unknown:
         raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {sorted(unknown)}")
-    related = [
-        (plan.relations[name], value) for name, value in values.items() if name in plan.relations
-    ]
-    given = {field.attname: None if obj is None else obj.pk for field, obj in related} | values
-    args = [given[f.attname] if f.attname in given else f.get_default() for f in plan.fields]
+    args = list(plan.defaults)
+    related = []
+    for name, value in values.items():
+        relation = plan.relations.get(name)
+        if relation is None:
+            args[plan.position[name]] = value
+        else:
+            related.append((relation, value))
+            if relation.attname not in values:  # an explicit ``x_id`` wins
+                args[plan.position[relation.attname]] = None if value is None else value.pk
+    for index, field in plan.made:
+        if args[index] is _MADE:
+            args[index] = field.get_default()
     obj = model(*args)
-    for field, rel_obj in related:
-        field.set_cached_value(obj, rel_obj)
+    for relation, rel_obj in related:
+        relation.set_cached_value(obj, rel_obj)
     return obj
+
+
+_MADE = object()  # stands for a default made per instance
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,11 @@ class _Plan:
     fields: list[models.Field[Any, Any]]
     relations: dict[str, models.ForeignKey[Any, Any]]  # by name; each points at a primary key
     names: frozenset[str]
+    position: dict[str, int]  # attname → its place among the constructor's arguments
+    # Each field's default where every instance gets the same value (``get_default`` hands out
+    # that one object each time too), else ``_MADE``: a callable default or a database default.
+    defaults: tuple[Any, ...]
+    made: tuple[tuple[int, models.Field[Any, Any]], ...]  # where ``defaults`` says ``_MADE``
 
 
 @functools.cache
@@ -132,7 +150,17 @@ def _plan(model: type[models.Model]) -> _Plan:
         f.name: f for f in fields if isinstance(f, models.ForeignKey) and f.target_field.primary_key
     }
     names = frozenset({f.attname for f in fields} | set(relations))
-    return _Plan(fields=fields, relations=relations, names=names)
+    made = tuple(
+        (index, f)
+        for index, f in enumerate(fields)
+        if (f.has_default() and callable(f.default)) or f.db_default is not models.NOT_PROVIDED
+    )
+    per_instance = {index for index, _ in made}
+    defaults = tuple(
+        _MADE if index in per_instance else f.get_default() for index, f in enumerate(fields)
+    )
+    position = {f.attname: index for index, f in enumerate(fields)}
+    return _Plan(fields, relations, names, position, defaults, made)
 
 
 def insert_rows(

@@ -6,14 +6,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import models
 
 from incidents.models import Incident, Topic
 from incidents.services.bulk import unsaved
+from integrations.models import InboundMessage
 from mcu.models import Municipality
 from roles.models import Sector
 
 
-def state(obj: Incident) -> tuple[dict[str, object], dict[str, object], bool]:
+def state(obj: models.Model) -> tuple[dict[str, object], dict[str, object], bool]:
     values = {k: v for k, v in vars(obj).items() if k != "_state"}
     return values, dict(obj._state.fields_cache), obj._state.adding
 
@@ -44,3 +46,24 @@ def test_the_same_instance_as_the_keyword_constructor(municipality: Municipality
 def test_an_unknown_name_is_refused_as_the_model_refuses_it():
     with pytest.raises(TypeError, match="colour"):
         unsaved(Incident, colour="red")
+
+
+def test_a_default_made_per_instance_is_made_for_each_one(municipality: Municipality):
+    # ``headers`` defaults to ``dict``: two messages sharing one dict would share their changes.
+    first = unsaved(InboundMessage, municipality=municipality, channel="pos", external_id="a")
+    second = unsaved(InboundMessage, municipality=municipality, channel="pos", external_id="b")
+    first.headers["x"] = "1"
+    assert second.headers == {}
+    keyword = InboundMessage(municipality=municipality, channel="pos", external_id="b")
+    assert state(second) == state(keyword)
+
+
+def test_an_explicit_id_wins_over_the_related_object_as_in_the_keyword_constructor(
+    municipality: Municipality,
+):
+    sector = Sector(pk=41, code="zkh", name="ЖКХ")
+    built = unsaved(Incident, municipality=municipality, sector=sector, sector_id=42)
+    assert (
+        built.sector_id
+        == Incident(municipality=municipality, sector=sector, sector_id=42).sector_id
+    )

@@ -17,9 +17,9 @@ from incidents.models import Incident
 from incidents.services.intake import IncomingMessage, incident_create, incident_create_many
 from integrations.channels import adapter_for
 from integrations.channels.base import PayloadInvalid
-from integrations.models import InboundMessage, RoutingRule
+from integrations.models import InboundMessage
 from integrations.services import normalized
-from integrations.services.routing import apply_rules, rules_for
+from integrations.services.routing import CompiledRules, apply_rules, compile_rules, rules_for
 from mcu.models import Municipality
 from mcu.sql import column, table
 from mcu.tenancy import dangerously_unscoped, municipality_scope
@@ -73,7 +73,7 @@ def inbound_process(*, municipality_id: int, inbound_ids: list[int]) -> ProcessR
         result.skipped = len(inbound_ids) - len(rows)
         if not rows:
             return result
-        rules = rules_for(municipality_id=municipality_id)
+        rules = compile_rules(rules_for(municipality_id=municipality_id))
         now = timezone.now()
         for row in rows:
             row.attempts += 1
@@ -104,9 +104,7 @@ def inbound_process(*, municipality_id: int, inbound_ids: list[int]) -> ProcessR
     return result
 
 
-def _parse(
-    rows: list[InboundMessage], rules: list[RoutingRule]
-) -> list[IncomingMessage | Exception]:
+def _parse(rows: list[InboundMessage], rules: CompiledRules) -> list[IncomingMessage | Exception]:
     """Each row's body through its channel's adapter (one serializer per channel for the whole
     batch) and the administrator's routing rules."""
     out: list[IncomingMessage | Exception | None] = [None] * len(rows)
