@@ -22,7 +22,12 @@ from integrations.services import normalized
 from integrations.services.routing import CompiledRules, apply_rules, compile_rules, rules_for
 from mcu.models import Municipality
 from mcu.sql import column, table
-from mcu.tenancy import dangerously_unscoped, municipality_scope
+from mcu.tenancy import (
+    WrongMunicipality,
+    dangerously_unscoped,
+    municipality_scope,
+    require_scope,
+)
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -53,23 +58,7 @@ def inbound_process(*, municipality_id: int, inbound_ids: list[int]) -> ProcessR
     result = ProcessResult()
     with municipality_scope(municipality_id), transaction.atomic():
         municipality = Municipality.objects.get(pk=municipality_id)
-        rows: list[InboundMessage] = list(
-            InboundMessage.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=inbound_ids, state=InboundMessage.State.PENDING)
-            # What processing reads and writes; bodies are read only where there is no parsed
-            # form.
-            .only(
-                "municipality_id",
-                "channel",
-                "attempts",
-                "state",
-                "error",
-                "incident",
-                "processed_at",
-                "normalized",
-            )
-            .order_by("pk")
-        )
+        rows = _claim(municipality_id, inbound_ids)
         result.skipped = len(inbound_ids) - len(rows)
         if not rows:
             return result
@@ -102,6 +91,79 @@ def inbound_process(*, municipality_id: int, inbound_ids: list[int]) -> ProcessR
                     _done(row, outcome.incident, outcome.created, result, now)
         _save(rows)
     return result
+
+
+# What processing reads and writes; bodies are read only where there is no parsed form.
+CLAIMED = frozenset(
+    {
+        "id",
+        "municipality_id",
+        "channel",
+        "attempts",
+        "state",
+        "error",
+        "incident_id",
+        "processed_at",
+        "normalized",
+    }
+)
+
+
+def _claim(municipality_id: int, inbound_ids: list[int]) -> list[InboundMessage]:
+    """The batch's rows still pending, locked for this transaction; rows another worker holds
+    are skipped. In id order.
+
+    On PostgreSQL each id is one probe of the primary key, locked there, and only then checked
+    for its municipality and state. With those conditions beside the ids in one ``WHERE``, the
+    planner weighed them by the statistics, and an inbox's statistics, taken while nearly every
+    row was processed, say no row is pending: it then read every pending row of the
+    municipality through ``inbound_mun_state`` (or ``inbound_pending``) and kept the batch's
+    500. So every claim of a large import read the whole backlog: 22 ms a claim with 29 700
+    rows pending, against ~4 ms; probing each id with those conditions beside it, 8.4 s.
+    The ids travel as one JSON document, as ``inbox_stored``'s do.
+    """
+    # The plain SQL below bypasses the tenant manager: the scope is checked as it would check.
+    if not require_scope("InboundMessage").allows(municipality_id):
+        raise WrongMunicipality(f"inbox of municipality {municipality_id} outside the scope")
+    if connection.vendor != "postgresql":
+        return list(
+            InboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(
+                municipality_id=municipality_id,
+                pk__in=inbound_ids,
+                state=InboundMessage.State.PENDING,
+            )
+            .only(*CLAIMED)
+            .order_by("pk")
+        )
+    # ``from_db`` takes the values in the model's order of fields.
+    attnames = [f.attname for f in InboundMessage._meta.concrete_fields if f.attname in CLAIMED]
+    names = ", ".join(column(InboundMessage, name) for name in attnames)
+    # ``OFFSET 0`` fences the locking sub-select: the planner may not move the municipality
+    # and state conditions into it (a plain sub-select, even a locking one, takes them), so
+    # its only way in is the primary key. A row of another municipality would be locked but
+    # never returned; the ids come from this municipality's own inbox (``inbox_enqueue``).
+    sql = f"""
+        SELECT claimed.*
+          FROM jsonb_array_elements_text(%s::jsonb) AS wanted(id)
+         CROSS JOIN LATERAL (
+               SELECT {names}
+                 FROM {table(InboundMessage)}
+                WHERE {column(InboundMessage, "id")} = wanted.id::bigint
+               OFFSET 0  -- the fence: see above
+                  FOR UPDATE SKIP LOCKED
+               ) AS claimed
+         WHERE claimed.{column(InboundMessage, "municipality")} = %s
+           AND claimed.{column(InboundMessage, "state")} = %s
+         ORDER BY claimed.{column(InboundMessage, "id")}
+    """  # noqa: S608  # names from the model; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [orjson.dumps(inbound_ids).decode(), municipality_id, InboundMessage.State.PENDING],
+        )
+        found = cursor.fetchall()
+    return [InboundMessage.from_db(connection.alias, attnames, values) for values in found]
 
 
 def _parse(rows: list[InboundMessage], rules: CompiledRules) -> list[IncomingMessage | Exception]:
