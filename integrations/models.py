@@ -84,8 +84,8 @@ class InboundMessage(TenantModel):
         WEBHOOK = "webhook", _("Вебхук")
         IMPORT = "import", _("Импорт файла")
 
-    # No index of its own: the unique key and ``inbound_mun_state`` begin with it, and every
-    # index is one more entry written per row, twice (accepted, then processed).
+    # No index of its own: the unique key begins with it (``inbound_state_mun`` has it second),
+    # and every index is one more entry written per row, twice (accepted, then processed).
     municipality = municipality_key(db_index=False)
     channel = models.CharField(_("канал"), max_length=16, choices=Channel.choices)
     # Blank when the payload has no usable id (it is then a failed row, never an incident).
@@ -149,7 +149,13 @@ class InboundMessage(TenantModel):
                 name="inbound_pending",
                 condition=Q(state="pending"),
             ),
-            models.Index(fields=["municipality", "state", "received_at"], name="inbound_mun_state"),
+            # A municipality's rows by state (the administrator's lists). The state leads: the
+            # unique key must be the only index a municipality's condition alone can enter. A
+            # municipality that is new to the planner's statistics (its first import) looks
+            # empty to it, and with a second index beginning with the municipality the
+            # duplicate check (``inbox_stored``) took that one and read all the municipality's
+            # rows for each id: 1.4 s a chunk of 500 at 20 000 rows, against 4 ms.
+            models.Index(fields=["state", "municipality", "received_at"], name="inbound_state_mun"),
         ]
 
     def __str__(self) -> str:

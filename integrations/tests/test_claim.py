@@ -99,7 +99,7 @@ def test_a_claim_finds_its_rows_by_id_when_statistics_say_nothing_is_pending(
 ) -> None:
     """An inbox's statistics are taken while nearly all its rows are processed. Planned by
     them, a claim that named the municipality and the state beside the ids read every pending
-    row of the municipality through ``inbound_mun_state`` — the whole backlog of a large
+    row of the municipality through an index by state — the whole backlog of a large
     import, for each batch of 500."""
     with municipality_scope(municipality.pk):
         (template,) = accept(municipality, [pos("s-template")])
