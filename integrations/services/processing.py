@@ -120,8 +120,7 @@ def _claim(municipality_id: int, inbound_ids: list[int]) -> list[InboundMessage]
     municipality through an index by state (``inbound_pending``, ``inbound_state_mun``) and
     kept the batch's 500. So every claim of a large import read the whole backlog: 22 ms a
     claim with 29 700 rows pending, against ~4 ms; probing each id with those conditions
-    beside it, 8.4 s.
-    The ids travel as one JSON document, as ``inbox_stored``'s do.
+    beside it, 8.4 s. The ids travel as one JSON document, as ``inbox_stored``'s do.
     """
     # The plain SQL below bypasses the tenant manager: the scope is checked as it would check.
     if not require_scope("InboundMessage").allows(municipality_id):
