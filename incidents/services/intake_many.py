@@ -51,6 +51,8 @@ from incidents.services.intake import (
 from incidents.services.policies import Terms
 from incidents.services.repeats import repeat_window
 from mcu.models import Municipality
+from mcu.sql import column, table
+from mcu.tenancy import WrongMunicipality, require_scope
 from roles.models import OrgUnit, Role, Sector
 from roles.selectors import RoleSeats
 
@@ -240,18 +242,54 @@ def incident_create_many(
 def _existing(
     municipality: Municipality, messages: Sequence[IncomingMessage]
 ) -> dict[tuple[str, str], Incident]:
+    """The stored incidents of these messages, by (channel, external id).
+
+    On PostgreSQL the messages are joined to the incidents on the whole unique key, the
+    municipality included, with the municipality a column of the joined document rather than
+    a constant: the planner then weighs it as an average municipality. As a constant it took
+    the statistics' word for it, and a municipality the statistics do not know yet (its first
+    import) has no rows there: any index beginning with the municipality looked as cheap as the
+    unique key, and each batch read all the municipality's incidents (24 ms a batch at 29 700,
+    growing with every batch, against ~3 ms).
+    """
     if not messages:
         return {}
-    query = Q()
-    by_channel: dict[str, list[str]] = {}
-    for message in messages:
-        by_channel.setdefault(message.channel, []).append(message.external_id)
-    for channel, ids in by_channel.items():
-        query |= Q(channel=channel, external_id__in=ids)
-    return {
-        (incident.channel, incident.external_id): incident
-        for incident in Incident.objects.filter(query, municipality=municipality)
-    }
+    if connection.vendor != "postgresql":
+        query = Q()
+        by_channel: dict[str, list[str]] = {}
+        for message in messages:
+            by_channel.setdefault(message.channel, []).append(message.external_id)
+        for channel, ids in by_channel.items():
+            query |= Q(channel=channel, external_id__in=ids)
+        return {
+            (incident.channel, incident.external_id): incident
+            for incident in Incident.objects.filter(query, municipality=municipality)
+        }
+    # The plain SQL below bypasses the tenant manager: the scope is checked as it would check,
+    # and the document names this municipality only.
+    if not require_scope("Incident").allows(municipality.pk):
+        raise WrongMunicipality(f"incidents of municipality {municipality.pk} outside the scope")
+    attnames = [f.attname for f in Incident._meta.concrete_fields]
+    names = ", ".join(f"i.{column(Incident, name)}" for name in attnames)
+    sql = f"""
+        SELECT {names}
+          FROM jsonb_to_recordset(%s::jsonb) AS wanted(municipality bigint, channel text, id text)
+          JOIN {table(Incident)} AS i
+            ON i.{column(Incident, "municipality")} = wanted.municipality
+           AND i.{column(Incident, "channel")} = wanted.channel
+           AND i.{column(Incident, "external_id")} = wanted.id
+    """  # noqa: S608  # names from the model; values are parameters
+    document = orjson.dumps(
+        [
+            {"municipality": municipality.pk, "channel": m.channel, "id": m.external_id}
+            for m in messages
+        ]
+    ).decode()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [document])
+        found = cursor.fetchall()
+    incidents = [Incident.from_db(connection.alias, attnames, values) for values in found]
+    return {(incident.channel, incident.external_id): incident for incident in incidents}
 
 
 def _create_all(municipality: Municipality, messages: Sequence[IncomingMessage]) -> list[Incident]:

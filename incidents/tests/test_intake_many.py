@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from time_machine import TimeMachineFixture
 
 from incidents.exceptions import IncidentError, InvalidInput
@@ -520,3 +521,48 @@ def test_refused_messages_carry_their_error_and_write_nothing(
     assert [getattr(r.error, "field", None) for r in results] == ["external_id", "channel"]
     assert Incident.objects.count() == 0
     assert Topic.objects.exists()  # the seed is there: nothing was refused for lack of it
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's planner; CI runs on PostgreSQL"
+)
+def test_a_municipality_new_to_the_statistics_finds_its_stored_incidents_by_the_unique_key(
+    seeded: SeedLog, municipality: Municipality, other_municipality: Municipality
+) -> None:
+    """A municipality's first import is planned with statistics taken before it had a row,
+    which say it has none. With its id a constant, every index beginning with the municipality
+    looked as cheap as the unique key, and each batch's look for stored incidents read all the
+    municipality's incidents."""
+    template = make_incident(municipality, external_id="st-template", topic_code=POTHOLE)
+    table = Incident._meta.db_table
+    columns = [f.column for f in Incident._meta.concrete_fields if f.column != "id"]
+
+    def copies(count: int, owner: Municipality, prefix: str) -> None:
+        made = {"external_id": f"'{prefix}' || n", "municipality_id": str(owner.pk)}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 — our own names
+                f" SELECT {', '.join(made.get(c, c) for c in columns)}"
+                f" FROM {table}, generate_series(1, %s) AS n WHERE id = %s",
+                [count, template.pk],
+            )
+
+    copies(20_000, municipality, "st-old-")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")
+    copies(20_000, other_municipality, "st-new-")  # its first import, after the statistics
+    wanted = [
+        message(channel=template.channel, external_id=f"st-new-{n}") for n in range(1000, 1500)
+    ]
+
+    with municipality_scope(other_municipality.pk), CaptureQueriesContext(connection) as queries:
+        found = intake_many._existing(other_municipality, wanted)
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + queries.captured_queries[-1]["sql"])
+            (plan,) = cursor.fetchone()
+
+    assert sorted(found) == sorted((template.channel, m.external_id) for m in wanted)
+    assert {i.municipality_id for i in found.values()} == {other_municipality.pk}
+    assert set(re.findall(r'"Index Name": "(\w+)"', json.dumps(plan))) == {
+        "incident_external_unique"
+    }
