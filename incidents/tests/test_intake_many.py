@@ -44,6 +44,7 @@ from incidents.tests.factories import (
 from mcu.models import Municipality
 from mcu.seeding import SeedLog
 from mcu.tenancy import municipality_scope
+from mcu.tests.copies import copy_row
 from roles.models import Channel, OrgUnit, User
 
 SKIPPED_FIELDS = {"id", "created_at", "updated_at"}
@@ -446,19 +447,14 @@ def test_incidents_without_planner_statistics_are_analyzed_before_the_repeat_pro
     template = make_incident(municipality, external_id="st-template", topic_code=POTHOLE)
     # 20 000 copies of it over the last 20 days, each at an address of its own, written by one
     # statement (the intake would take a while); the batch below finds them with no statistics.
-    columns = [f.column for f in Incident._meta.concrete_fields if f.column != "id"]
-    made = {
-        "external_id": "'st-' || n",
-        "address_key": "'ул мира д ' || n",
-        "received_at": "received_at - n * interval '86 seconds'",  # 20 000 × 86 s ≈ 20 days
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 — our own names
-            f" SELECT {', '.join(made.get(c, c) for c in columns)}"
-            f" FROM {table}, generate_series(1, 20000) AS n WHERE id = %s",
-            [template.pk],
-        )
+    copy_row(
+        Incident,
+        template.pk,
+        20_000,
+        external_id="'st-' || n",
+        address_key="'ул мира д ' || n",
+        received_at="received_at - n * interval '86 seconds'",  # 20 000 × 86 s ≈ 20 days
+    )
     incident_create_many(
         municipality=municipality,
         messages=[
@@ -534,23 +530,17 @@ def test_a_municipality_new_to_the_statistics_finds_its_stored_incidents_by_the_
     looked as cheap as the unique key, and each batch's look for stored incidents read all the
     municipality's incidents."""
     template = make_incident(municipality, external_id="st-template", topic_code=POTHOLE)
-    table = Incident._meta.db_table
-    columns = [f.column for f in Incident._meta.concrete_fields if f.column != "id"]
-
-    def copies(count: int, owner: Municipality, prefix: str) -> None:
-        made = {"external_id": f"'{prefix}' || n", "municipality_id": str(owner.pk)}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 — our own names
-                f" SELECT {', '.join(made.get(c, c) for c in columns)}"
-                f" FROM {table}, generate_series(1, %s) AS n WHERE id = %s",
-                [count, template.pk],
-            )
-
-    copies(20_000, municipality, "st-old-")
+    copy_row(Incident, template.pk, 20_000, external_id="'st-old-' || n")
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {table}")
-    copies(20_000, other_municipality, "st-new-")  # its first import, after the statistics
+        cursor.execute(f"ANALYZE {Incident._meta.db_table}")
+    # Its first import, after the statistics.
+    copy_row(
+        Incident,
+        template.pk,
+        20_000,
+        external_id="'st-new-' || n",
+        municipality_id=str(other_municipality.pk),
+    )
     wanted = [
         message(channel=template.channel, external_id=f"st-new-{n}") for n in range(1000, 1500)
     ]

@@ -18,6 +18,7 @@ from integrations.services.processing import inbound_process
 from integrations.tests.test_processing import accept, pos
 from mcu.models import Municipality
 from mcu.tenancy import WrongMunicipality, municipality_scope
+from mcu.tests.copies import copy_row
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL's locks and planner; CI runs on it"
@@ -104,22 +105,12 @@ def test_a_claim_finds_its_rows_by_id_when_statistics_say_nothing_is_pending(
     with municipality_scope(municipality.pk):
         (template,) = accept(municipality, [pos("s-template")])
     table = InboundMessage._meta.db_table
-    columns = [f.column for f in InboundMessage._meta.concrete_fields if f.column != "id"]
-
-    def copies(count: int, prefix: str, state: str) -> None:
-        made = {"external_id": f"'{prefix}' || n", "state": f"'{state}'"}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 — our own names
-                f" SELECT {', '.join(made.get(c, c) for c in columns)}"
-                f" FROM {table}, generate_series(1, %s) AS n WHERE id = %s",
-                [count, template],
-            )
-
-    copies(100_000, "s-done-", "processed")  # the planner weighs index depths by size
+    # The planner weighs index depths by size: it takes this many rows.
+    copy_row(InboundMessage, template, 100_000, external_id="'s-done-' || n", state="'processed'")
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {table}")
-    copies(3000, "s-new-", "pending")  # an import's backlog, after the statistics
+    # An import's backlog, after the statistics.
+    copy_row(InboundMessage, template, 3000, external_id="'s-new-' || n", state="'pending'")
     with municipality_scope(municipality.pk):
         ids = list(
             InboundMessage.objects.filter(external_id__startswith="s-new-")

@@ -16,6 +16,7 @@ from integrations.services.inbox import inbox_accept, inbox_stored
 from integrations.tests.test_processing import pos
 from mcu.models import Municipality
 from mcu.tenancy import WrongMunicipality, municipality_scope
+from mcu.tests.copies import copy_row
 
 pytestmark = pytest.mark.django_db
 RECEIVED = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
@@ -117,23 +118,17 @@ def test_a_municipality_new_to_the_statistics_is_probed_by_the_unique_key(
     _accept(municipality, "pos", [pos("st-template")])
     with municipality_scope(municipality.pk):
         template = InboundMessage.objects.get(external_id="st-template").pk
-    table = InboundMessage._meta.db_table
-    columns = [f.column for f in InboundMessage._meta.concrete_fields if f.column != "id"]
-
-    def copies(count: int, owner: Municipality, prefix: str) -> None:
-        made = {"external_id": f"'{prefix}' || n", "municipality_id": str(owner.pk)}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 — our own names
-                f" SELECT {', '.join(made.get(c, c) for c in columns)}"
-                f" FROM {table}, generate_series(1, %s) AS n WHERE id = %s",
-                [count, template],
-            )
-
-    copies(100_000, municipality, "st-old-")
+    copy_row(InboundMessage, template, 100_000, external_id="'st-old-' || n")
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {table}")
-    copies(20_000, other_municipality, "st-new-")  # its first import, after the statistics
+        cursor.execute(f"ANALYZE {InboundMessage._meta.db_table}")
+    # Its first import, after the statistics.
+    copy_row(
+        InboundMessage,
+        template,
+        20_000,
+        external_id="'st-new-' || n",
+        municipality_id=str(other_municipality.pk),
+    )
     wanted = [f"st-new-{n}" for n in range(1000, 1500)]
 
     with municipality_scope(other_municipality.pk), CaptureQueriesContext(connection) as queries:
