@@ -55,6 +55,13 @@ def require_scope(what: str) -> Scope:
     return scope
 
 
+def require_in_scope(what: str, municipality_id: int) -> None:
+    """For plain SQL, which bypasses the tenant manager: refuse a municipality outside the
+    active scope, as the manager would (``TenantScopeMissing`` with no scope at all)."""
+    if not require_scope(what).allows(municipality_id):
+        raise WrongMunicipality(f"{what} of municipality {municipality_id} is outside the scope")
+
+
 def set_scope(scope: Scope | None) -> Token[Scope | None]:
     """Low-level setter for the middleware; everything else uses the context managers."""
     return _current.set(scope)

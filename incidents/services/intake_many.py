@@ -52,7 +52,7 @@ from incidents.services.policies import Terms
 from incidents.services.repeats import repeat_window
 from mcu.models import Municipality
 from mcu.sql import column, table
-from mcu.tenancy import WrongMunicipality, require_scope
+from mcu.tenancy import require_in_scope
 from roles.models import OrgUnit, Role, Sector
 from roles.selectors import RoleSeats
 
@@ -267,8 +267,7 @@ def _existing(
         }
     # The plain SQL below bypasses the tenant manager: the scope is checked as it would check,
     # and the document names this municipality only.
-    if not require_scope("Incident").allows(municipality.pk):
-        raise WrongMunicipality(f"incidents of municipality {municipality.pk} outside the scope")
+    require_in_scope("Incident", municipality.pk)
     attnames = [f.attname for f in Incident._meta.concrete_fields]
     names = ", ".join(f"i.{column(Incident, name)}" for name in attnames)
     sql = f"""

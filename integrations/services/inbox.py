@@ -21,7 +21,7 @@ from integrations.models import InboundMessage
 from integrations.services import normalized
 from mcu.models import Municipality
 from mcu.sql import column, table
-from mcu.tenancy import WrongMunicipality, require_scope
+from mcu.tenancy import require_in_scope
 
 logger = logging.getLogger(__name__)
 MAX_ITEMS = 500
@@ -230,8 +230,7 @@ def inbox_stored(
     travel as one JSON document (a list parameter is quoted element by element in Python).
     """
     # The plain SQL below bypasses the tenant manager: the scope is checked as it would check.
-    if not require_scope("InboundMessage").allows(municipality_id):
-        raise WrongMunicipality(f"inbox of municipality {municipality_id} outside the scope")
+    require_in_scope("InboundMessage", municipality_id)
     if not external_ids:
         return []
     if connection.vendor != "postgresql":

@@ -22,12 +22,7 @@ from integrations.services import normalized
 from integrations.services.routing import CompiledRules, apply_rules, compile_rules, rules_for
 from mcu.models import Municipality
 from mcu.sql import column, table
-from mcu.tenancy import (
-    WrongMunicipality,
-    dangerously_unscoped,
-    municipality_scope,
-    require_scope,
-)
+from mcu.tenancy import dangerously_unscoped, municipality_scope, require_in_scope
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -123,8 +118,7 @@ def _claim(municipality_id: int, inbound_ids: list[int]) -> list[InboundMessage]
     beside it, 8.4 s. The ids travel as one JSON document, as ``inbox_stored``'s do.
     """
     # The plain SQL below bypasses the tenant manager: the scope is checked as it would check.
-    if not require_scope("InboundMessage").allows(municipality_id):
-        raise WrongMunicipality(f"inbox of municipality {municipality_id} outside the scope")
+    require_in_scope("InboundMessage", municipality_id)
     if connection.vendor != "postgresql":
         return list(
             InboundMessage.objects.select_for_update(skip_locked=True)
