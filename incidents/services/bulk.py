@@ -4,12 +4,14 @@ FACTS.md: on this machine ``bulk_create`` writes ~4–6 k incident rows/s, COPY 
 intake writes an incident, one to three events and its notifications per message, so COPY is
 what lets a worker keep up with the webhook. COPY returns no ids: they are drawn from the
 table's own sequence first (one query), so the caller knows every primary key before the rows
-exist — foreign keys between rows of one batch (event → incident) need nothing more.
+exist — foreign keys between rows of one batch (event → incident) need nothing more. The
+rows travel in COPY's binary format where every column's type allows it (``_copy_plan``).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,6 +19,7 @@ from typing import Any, TypeVar
 import orjson
 from django.db import connections, models
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from mcu.models import TenantModel
 from mcu.tenancy import WrongMunicipality, require_scope
@@ -83,13 +86,18 @@ def insert_many(model: type[M], objs: Sequence[M], *, using: str = "default") ->
         for obj, new_id in zip(objs, _draw_ids(cursor, meta, len(objs)), strict=True):
             setattr(obj, pk.attname, new_id)
         getters = [_getter(field, connection) for field in fields]
+        plan = _copy_plan(cursor, meta.db_table, [field.column for field in fields])
+        if plan.binary:
+            getters = [_as_binary(get, kind) for get, kind in zip(getters, plan.kinds, strict=True)]
         columns = ", ".join(quote(field.column) for field in fields)
         raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
         # Django's wrapper turns psycopg's UniqueViolation into IntegrityError, as for execute().
         with (
             connection.wrap_database_errors,
-            raw.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy,
+            raw.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN{plan.options}") as copy,
         ):
+            if plan.binary:
+                copy.set_types(plan.oids)
             for obj in objs:
                 copy.write_row([get(obj) for get in getters])
     for obj in objs:
@@ -205,11 +213,20 @@ def insert_rows(
     with connection.cursor() as cursor:
         ids = [row[pk.attname] for row in rows] if keyed else _draw_ids(cursor, meta, len(rows))
         prepare = [_preparer(field, connection) for field in fields]
+        plan = _copy_plan(cursor, meta.db_table, [field.column for field in [pk, *fields]])
+        if plan.binary:
+            prepare = [
+                _as_binary(prep, kind) for prep, kind in zip(prepare, plan.kinds[1:], strict=True)
+            ]
         columns = ", ".join(quote(field.column) for field in [pk, *fields])
         with (
             connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy,
+            cursor.cursor.copy(
+                f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN{plan.options}"
+            ) as copy,
         ):
+            if plan.binary:
+                copy.set_types(plan.oids)
             for new_id, row in zip(ids, rows, strict=True):
                 copy.write_row(
                     [
@@ -276,3 +293,88 @@ def _getter(field: models.Field[Any, Any], connection: Any) -> Callable[[Any], A
     if isinstance(field, _PLAIN):
         return lambda obj: getattr(obj, attname)
     return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
+
+
+# COPY in PostgreSQL's binary format: the server reads each value as it stores it instead of
+# parsing its text (a timestamp's text is the costliest to read), and psycopg writes lengths
+# instead of escaping. Measured on the incidents of an import (128 700 rows, every index):
+# 5.8–6.2 s of the server's CPU as text, 4.6–5.1 s as binary; events 1.9–2.1 → 1.2–1.6 s.
+# Binary carries no casts, so a column's value must already be of its type: a table is
+# copied so only when every column is of a type below, whose Python values Django and this
+# module hand over as psycopg's binary dumpers take them; any other table stays on text.
+_BINARY_TYPES = {
+    "bool",
+    "int2",
+    "int4",
+    "int8",
+    "text",
+    "varchar",
+    "numeric",
+    "timestamptz",
+    "date",
+    "uuid",
+    "interval",
+    "jsonb",
+}
+_JSONB = "jsonb"
+_BYTEA_OID = 17
+
+
+@dataclass(frozen=True)
+class _CopyPlan:
+    binary: bool
+    oids: tuple[int, ...] = ()  # what psycopg dumps each column as (jsonb as its wire bytes)
+    kinds: tuple[str, ...] = ()  # each column's type name
+
+    @property
+    def options(self) -> str:
+        return " (FORMAT BINARY)" if self.binary else ""
+
+
+_COPY_PLANS: dict[tuple[str, str, tuple[str, ...]], _CopyPlan] = {}
+
+
+def _copy_plan(cursor: Any, table: str, columns: list[str]) -> _CopyPlan:
+    """How to COPY these columns of ``table``: asked once per process, database and columns
+    (a migration that changes a column's type restarts the workers anyway)."""
+    key = (cursor.db.settings_dict["NAME"], table, tuple(columns))
+    plan = _COPY_PLANS.get(key)
+    if plan is None:
+        cursor.execute(
+            """
+            SELECT a.attname, t.typname, t.oid
+              FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+             WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            """,
+            [table],
+        )
+        types = {name: (kind, oid) for name, kind, oid in cursor.fetchall()}
+        typed = [types[column] for column in columns]
+        kinds = tuple(kind for kind, _oid in typed)
+        if all(kind in _BINARY_TYPES for kind in kinds):
+            oids = tuple(_BYTEA_OID if kind == _JSONB else oid for kind, oid in typed)
+            plan = _CopyPlan(binary=True, oids=oids, kinds=kinds)
+        else:
+            plan = _CopyPlan(binary=False)
+        _COPY_PLANS[key] = plan
+    return plan
+
+
+def _as_binary(prepare: Callable[[Any], Any], kind: str) -> Callable[[Any], Any]:
+    """A column's preparation for binary COPY: as for text, and a jsonb value as jsonb's wire
+    form — a version byte (1), then the JSON text — passed through as bytes."""
+    if kind != _JSONB:
+        return prepare
+    return lambda value: _jsonb_bytes(prepare(value))
+
+
+def _jsonb_bytes(prepared: Any) -> bytes | None:
+    if prepared is None:
+        return None
+    if isinstance(prepared, str):  # ``_json_text``: orjson's text
+        return b"\x01" + prepared.encode()
+    if isinstance(prepared, Jsonb):  # Django's own preparation (a field with an encoder)
+        dumps = prepared.dumps or json.dumps
+        text = dumps(prepared.obj)
+        return b"\x01" + (text.encode() if isinstance(text, str) else bytes(text))
+    raise TypeError(f"not a JSON value for COPY: {type(prepared).__name__}")
