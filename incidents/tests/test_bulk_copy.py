@@ -1,6 +1,7 @@
-"""``bulk.insert_rows`` / ``insert_many`` on PostgreSQL: COPY in the binary format stores every
-value exactly as the ORM stores it, and a table with a column type the binary path does not
-take is still copied, as text."""
+"""``bulk.insert_rows`` on PostgreSQL: COPY in the binary format stores every value exactly as
+the ORM stores it, and a table with a column type the binary path does not take is still
+copied, as text. ``insert_many`` shares the plan; ``test_intake_many.py`` compares what it
+writes with the single path's rows, column by column."""
 
 from __future__ import annotations
 
