@@ -7,9 +7,9 @@ format saves on both sides, for rows of the tables as they are stored:
 - **client**: psycopg's formatting of each row (µs a row), with the values prepared as
   ``bulk`` prepares them (a jsonb value as its JSON text for the text format, as jsonb's wire
   bytes for the binary one);
-- **server**: the CPU of the PostgreSQL backend (read from ``/proc``, so the server must run
-  on this machine) to COPY the same rows into an empty copy of the table with all its indexes,
-  alternately text and binary.
+- **server**: the CPU of the PostgreSQL backend (``bench.backend_cpu``: read from ``/proc``, so
+  the server must run on this machine) to COPY the same rows into an empty copy of the table
+  with all its indexes, alternately text and binary.
 
 It reads the rows already stored: run ``bench/import.py`` on the same database first.
 ``DATABASE_URL=postgres://… .venv-bench/bin/python bench/copy_format.py [--rows N] [--rounds N]``
@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.backend_cpu import BackendCpu
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mcu.settings_test")
 
 TABLES = [
@@ -51,18 +53,16 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    connection.ensure_connection()
-    raw = connection.connection
-    raw.autocommit = True
-    pid = raw.execute("SELECT pg_backend_pid()").fetchone()[0]
-    if not Path(f"/proc/{pid}/stat").exists():
+    if BackendCpu.start() is None:
         sys.exit("the server's CPU is read from /proc: run PostgreSQL on this machine")
+    raw = connection.connection  # psycopg's own, under Django's (the same backend)
+    raw.autocommit = True
     print(f"PostgreSQL {raw.info.server_version}; {args.rows:,} rows a table, {args.rounds} rounds")
     for table in TABLES:
-        measure(raw, pid, table, args.rows, args.rounds)
+        measure(raw, table, args.rows, args.rounds)
 
 
-def measure(raw: Any, pid: int, table: str, limit: int, rounds: int) -> None:
+def measure(raw: Any, table: str, limit: int, rounds: int) -> None:
     from psycopg._copy_base import BinaryFormatter, TextFormatter
     from psycopg.adapt import Transformer
     from psycopg.pq import Format
@@ -114,12 +114,13 @@ def measure(raw: Any, pid: int, table: str, limit: int, rounds: int) -> None:
             client[kind].append((time.process_time() - started) / len(rows) * 1e6)
             raw.execute("DROP TABLE IF EXISTS bench_copy_format")
             raw.execute(f"CREATE TABLE bench_copy_format (LIKE {table} INCLUDING ALL)")
-            before = _backend_cpu(pid)
+            backend = BackendCpu.start()
+            assert backend is not None  # checked in main()
             with cursor.copy(
                 f"COPY bench_copy_format ({columns}) FROM STDIN (FORMAT {kind.upper()})"
             ) as copy:
                 copy.write(data[kind])
-            server[kind].append(_backend_cpu(pid) - before)
+            server[kind].append((backend.stop() or 0.0) / 1000)
     raw.execute("DROP TABLE IF EXISTS bench_copy_format")
     print(f"{table}: {len(rows):,} rows")
     for kind in ("text", "binary"):
@@ -129,11 +130,6 @@ def measure(raw: Any, pid: int, table: str, limit: int, rounds: int) -> None:
             + " / ".join(f"{s:.2f}" for s in server[kind])
             + " s"
         )
-
-
-def _backend_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.backend_cpu import BackendCpu
+
 # Production settings with a throwaway secret and fast password hashing (bench users).
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mcu.settings_test")
 
@@ -413,7 +415,7 @@ class Bench:
         tasks.notifications_email_task.delay = _no_broker  # type: ignore[method-assign,assignment]  # a stub
         rtt_ms = _round_trip_ms()
         server = _ServerStatements.start()
-        backend = _BackendCpu.start()  # after the statistics' reset: not the tick's work
+        backend = BackendCpu.start()  # after the statistics' reset: not the tick's work
         timer = _StatementTimer()
         with (
             connection.execute_wrapper(timer),
@@ -438,41 +440,6 @@ class Bench:
             backend_cpu_ms=backend_cpu_ms,
             backend_commit_ms=backend_commit_ms,
         )
-
-
-class _BackendCpu:
-    """The PostgreSQL backend's own CPU time over the tick (``/proc/<pid>/schedstat``, ns):
-    what the server computed — statements, COPY parsing, FK checks, commit — without the time
-    it waited for the client (pg_stat_statements counts a COPY's wait for its rows) or for the
-    disk (the WAL flush, which the client-timed COMMIT shows). Needs the server on this machine
-    and permission to read its process; otherwise the figure is left out."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.begin = self._read()
-        self.commit_ms = 0.0  # the part spent in COMMITs (FK checks, writing the WAL)
-
-    @classmethod
-    def start(cls) -> _BackendCpu | None:
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
-        try:
-            return cls(f"/proc/{pid}/schedstat")
-        except OSError:
-            return None
-
-    def _read(self) -> int:
-        with open(self.path) as stat:
-            return int(stat.read().split()[0])
-
-    def stop(self) -> float | None:
-        try:
-            return (self._read() - self.begin) / 1e6
-        except OSError:
-            return None
 
 
 def _no_broker(**kwargs: Any) -> None:
@@ -628,7 +595,7 @@ class _ServerStatements:
 
 @contextmanager
 def _timed_commits(
-    connection: Any, timer: _StatementTimer, backend: _BackendCpu | None = None
+    connection: Any, timer: _StatementTimer, backend: BackendCpu | None = None
 ) -> Iterator[None]:
     """COMMIT does not pass through execute wrappers; it is database work too (the deferred
     foreign-key checks Django's constraints run at commit, and the WAL flush)."""
