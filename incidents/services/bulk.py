@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -81,23 +82,15 @@ def insert_many(model: type[M], objs: Sequence[M], *, using: str = "default") ->
                 setattr(obj, field.attname, now)
     pk = meta.pk
     assert pk is not None
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for obj, new_id in zip(objs, _draw_ids(cursor, meta, len(objs)), strict=True):
             setattr(obj, pk.attname, new_id)
-        getters = [_getter(field, connection) for field in fields]
-        plan = _copy_plan(cursor, meta.db_table, [field.column for field in fields])
-        if plan.binary:
-            getters = [_as_binary(get, kind) for get, kind in zip(getters, plan.kinds, strict=True)]
-        columns = ", ".join(quote(field.column) for field in fields)
-        raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
-        # Django's wrapper turns psycopg's UniqueViolation into IntegrityError, as for execute().
-        with (
-            connection.wrap_database_errors,
-            raw.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN{plan.options}") as copy,
-        ):
-            if plan.binary:
-                copy.set_types(plan.oids)
+        with _copy_in(
+            cursor,
+            meta.db_table,
+            [field.column for field in fields],
+            [_getter(field, connection) for field in fields],
+        ) as (copy, getters):
             for obj in objs:
                 copy.write_row([get(obj) for get in getters])
     for obj in objs:
@@ -209,24 +202,15 @@ def insert_rows(
             constants[field.attname] = now
         elif field.attname not in rows[0]:
             constants[field.attname] = field.get_default()
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         ids = [row[pk.attname] for row in rows] if keyed else _draw_ids(cursor, meta, len(rows))
-        prepare = [_preparer(field, connection) for field in fields]
-        plan = _copy_plan(cursor, meta.db_table, [field.column for field in [pk, *fields]])
-        if plan.binary:
-            prepare = [
-                _as_binary(prep, kind) for prep, kind in zip(prepare, plan.kinds[1:], strict=True)
-            ]
-        columns = ", ".join(quote(field.column) for field in [pk, *fields])
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(
-                f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN{plan.options}"
-            ) as copy,
-        ):
-            if plan.binary:
-                copy.set_types(plan.oids)
+        with _copy_in(
+            cursor,
+            meta.db_table,
+            [field.column for field in [pk, *fields]],
+            [_preparer(field, connection) for field in [pk, *fields]],
+        ) as (copy, prepared):
+            prepare = prepared[1:]  # the id goes as it is: an integer
             for new_id, row in zip(ids, rows, strict=True):
                 copy.write_row(
                     [
@@ -242,6 +226,29 @@ def insert_rows(
                     ]
                 )
     return ids
+
+
+@contextmanager
+def _copy_in(
+    cursor: Any, table: str, columns: list[str], prepare: list[Callable[[Any], Any]]
+) -> Iterator[tuple[Any, list[Callable[[Any], Any]]]]:
+    """A COPY into ``columns`` of ``table``, open for ``write_row``, and each column's
+    preparation (``prepare``, one per column) as the COPY's format wants it: binary where
+    ``_copy_plan`` allows, text otherwise."""
+    plan = _copy_plan(cursor, table, columns)
+    if plan.binary:
+        prepare = [_as_binary(prep, kind) for prep, kind in zip(prepare, plan.kinds, strict=True)]
+    quote = cursor.db.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    # Django's wrapper turns psycopg's UniqueViolation into IntegrityError, as for execute();
+    # ``cursor.cursor`` is the psycopg 3 cursor under it.
+    with (
+        cursor.db.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN{plan.options}") as copy,
+    ):
+        if plan.binary:
+            copy.set_types(plan.oids)
+        yield copy, prepare
 
 
 def _draw_ids(cursor: Any, meta: Any, count: int) -> list[int]:
